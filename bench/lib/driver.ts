@@ -1,0 +1,134 @@
+// Orchestrates a bench: starts the needed servers, probes, warms up, runs interleaved rounds, aggregates.
+import type { BenchConfig } from './config.js'
+import { probe, runLoad, warmUp } from './load.js'
+import { type RunningServer, startServer, stopServer } from './servers.js'
+import { maxOrNull, median, sumCounts } from './stats.js'
+import type { RunSample, Scenario, ScenarioResult, ServerSpec, Verdict } from './types.js'
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`)
+
+interface State {
+  scenario: Scenario
+  runs: RunSample[]
+  probe: string | null
+  /** Set when the scenario cannot be measured (skipped server, start failure, crash). */
+  skip: string | null
+  error: string | null
+}
+
+/** Selects scenarios whose id contains any filter token, plus the baselines they are compared against. */
+export function selectScenarios(all: readonly Scenario[], only: readonly string[]): Scenario[] {
+  if (only.length === 0) return [...all]
+  const picked = new Set(all.filter((s) => only.some((t) => s.id.toLowerCase().includes(t))).map((s) => s.id))
+  for (const s of all) if (picked.has(s.id) && s.baseline) picked.add(s.baseline)
+  return all.filter((s) => picked.has(s.id))
+}
+
+export async function runBench(selected: readonly Scenario[], config: BenchConfig, cwd: string): Promise<ScenarioResult[]> {
+  const states: State[] = selected.map((scenario) => ({ scenario, runs: [], probe: null, skip: null, error: null }))
+  const specs = new Map<string, ServerSpec>()
+  for (const s of selected) specs.set(s.server.id, s.server)
+  const servers = new Map<string, RunningServer>()
+  const fail = (serverId: string, field: 'skip' | 'error', reason: string) => {
+    for (const st of states) if (st.scenario.server.id === serverId && st[field] === null) st[field] = reason
+  }
+  const active = () => states.filter((st) => st.skip === null && st.error === null)
+  const load = { connections: config.connections, durationSec: config.durationSec }
+
+  try {
+    for (const spec of specs.values()) {
+      const reason = spec.unavailable?.()
+      if (reason) {
+        log(`skipping server '${spec.id}': ${reason}`)
+        fail(spec.id, 'skip', reason)
+        continue
+      }
+      log(`starting server '${spec.id}': ${spec.description}`)
+      try {
+        const server = await startServer(spec, cwd)
+        servers.set(spec.id, server)
+        log(`  '${spec.id}' ready on port ${server.port} (pid ${server.pid})`)
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err)
+        log(msg)
+        fail(spec.id, 'error', `server failed to start: ${msg.split('\n')[0]}`)
+      }
+    }
+
+    for (const st of active()) {
+      const server = servers.get(st.scenario.server.id) as RunningServer
+      st.probe = await probe(st.scenario, server.port)
+      if (st.probe) log(`probe ${st.scenario.id}: ${st.probe}`)
+      if (config.warmupSec > 0) {
+        log(`warm-up ${st.scenario.id} (${config.warmupSec}s)`)
+        await warmUp(st.scenario, server, { ...load, durationSec: config.warmupSec })
+      }
+    }
+
+    // Rounds interleave scenarios so slow drift of a noisy machine hits baseline and product alike.
+    for (let round = 1; round <= config.runs; round++) {
+      for (const st of active()) {
+        const server = servers.get(st.scenario.server.id) as RunningServer
+        log(`run ${round}/${config.runs} ${st.scenario.id} (${config.durationSec}s)`)
+        try {
+          const sample = await runLoad(st.scenario, server, load)
+          st.runs.push(sample)
+          log(
+            `  ${sample.rps.toFixed(0)} req/s, p50 ${sample.p50.toFixed(2)} ms, p99 ${sample.p99.toFixed(2)} ms, unexpected ${sample.unexpected}`,
+          )
+        } catch (err) {
+          const msg = err instanceof Error ? err.message : String(err)
+          log(msg)
+          fail(st.scenario.server.id, 'error', msg.split('\n')[0] ?? msg)
+        }
+      }
+    }
+  } finally {
+    await Promise.all([...servers.values()].map((s) => stopServer(s)))
+  }
+  return aggregate(states)
+}
+
+function aggregate(states: readonly State[]): ScenarioResult[] {
+  const partial = states.map((st) => {
+    const { scenario: sc, runs } = st
+    const unexpected = runs.reduce((a, r) => a + r.unexpected, 0)
+    return {
+      id: sc.id,
+      title: sc.title,
+      server: sc.server.id,
+      expectStatus: sc.expectStatus,
+      rps: median(runs.map((r) => r.rps)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      rssMaxMb: maxOrNull(runs.map((r) => r.rssMaxMb)),
+      baseline: sc.baseline ?? null,
+      ratio: null as number | null,
+      target: sc.target ?? null,
+      unexpected,
+      errors: runs.reduce((a, r) => a + r.errors, 0),
+      timeouts: runs.reduce((a, r) => a + r.timeouts, 0),
+      statusCounts: sumCounts(runs.map((r) => r.statusCounts)),
+      probe: st.probe,
+      verdict: '-' as Verdict,
+      note: st.skip ?? st.error ?? st.probe,
+      runs,
+      skip: st.skip,
+      error: st.error,
+    }
+  })
+  const byId = new Map(partial.map((r) => [r.id, r]))
+  return partial.map(({ skip, error, ...r }) => {
+    const base = r.baseline ? byId.get(r.baseline) : undefined
+    if (r.rps !== null && base?.rps) r.ratio = r.rps / base.rps
+    if (skip) r.verdict = 'SKIP'
+    else if (error || r.probe || r.unexpected > 0 || r.rps === null) {
+      r.verdict = 'ERROR'
+      if (!r.note && r.unexpected > 0) r.note = `${r.unexpected} responses/errors other than ${r.expectStatus}`
+    } else if (r.target !== null) {
+      r.verdict = r.ratio === null ? '-' : r.ratio >= r.target ? 'PASS' : 'MISS'
+      if (r.ratio === null) r.note = `no ratio: baseline '${r.baseline}' was not measured`
+    }
+    return r
+  })
+}

@@ -1,0 +1,105 @@
+// Drives one scenario with autocannon (programmatic API) and probes its response once for correctness.
+/// <reference path="../types/autocannon.d.ts" />
+import http from 'node:http'
+import autocannon from 'autocannon'
+import { FineLatency } from './latency.js'
+import { HOST, type RunningServer, sampleRss } from './servers.js'
+import type { RunSample, Scenario } from './types.js'
+
+export interface LoadOptions {
+  connections: number
+  durationSec: number
+}
+
+function autocannonOptions(scenario: Scenario, port: number, opts: LoadOptions): autocannon.Options {
+  const { request } = scenario
+  const options: autocannon.Options = {
+    url: `http://${HOST}:${port}${request.path}`,
+    connections: opts.connections,
+    duration: opts.durationSec,
+    method: request.method ?? 'GET',
+    timeout: 10,
+  }
+  if (request.headers) options.headers = { ...request.headers }
+  if (request.body !== undefined) options.body = request.body
+  if (request.requests) options.requests = request.requests
+  if (request.setupClient) options.setupClient = request.setupClient
+  return options
+}
+
+/** p99 latency; falls back to p97_5 should an autocannon version not report p99. */
+function p99Of(latency: autocannon.Histogram): number {
+  return latency.p99 ?? latency.p97_5 ?? latency.max
+}
+
+export async function runLoad(scenario: Scenario, server: RunningServer, opts: LoadOptions): Promise<RunSample> {
+  const rss = sampleRss(server.pid)
+  const fine = new FineLatency()
+  let result: autocannon.Result
+  let rssMaxMb: number | null
+  try {
+    const instance = autocannon(autocannonOptions(scenario, server.port, opts))
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => fine.record(ms))
+    result = await instance
+  } finally {
+    rssMaxMb = rss.stop()
+  }
+  if (server.exited()) {
+    throw new Error(`server '${server.spec.id}' died during '${scenario.id}'\n${server.logTail()}`)
+  }
+  const statusCounts: Record<string, number> = {}
+  for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCounts[code] = count
+  const responses = Object.values(statusCounts).reduce((a, b) => a + b, 0)
+  const expected = statusCounts[String(scenario.expectStatus)] ?? 0
+  return {
+    rps: result.requests.average,
+    p50: fine.percentile(50) ?? result.latency.p50,
+    p99: fine.percentile(99) ?? p99Of(result.latency),
+    autocannonP50: result.latency.p50,
+    autocannonP99: p99Of(result.latency),
+    requests: responses,
+    statusCounts,
+    unexpected: responses - expected + result.errors,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    rssMaxMb,
+  }
+}
+
+/** Discarded short run to warm the JIT / connection paths. */
+export async function warmUp(scenario: Scenario, server: RunningServer, opts: LoadOptions): Promise<void> {
+  if (opts.durationSec <= 0) return
+  await autocannon(autocannonOptions(scenario, server.port, opts))
+}
+
+/**
+ * Sends the scenario's request once and checks status and content-type.
+ * Returns null when it matches, otherwise a short description of the mismatch.
+ */
+export function probe(scenario: Scenario, port: number): Promise<string | null> {
+  const first = scenario.request.requests?.[0]
+  const method = first?.method ?? scenario.request.method ?? 'GET'
+  const path = first?.path ?? scenario.request.path
+  const headers = { ...scenario.request.headers, ...first?.headers }
+  const body = first?.body ?? scenario.request.body
+  return new Promise((resolve) => {
+    const req = http.request({ host: HOST, port, path, method, headers, agent: false, timeout: 5_000 }, (res) => {
+      res.resume()
+      res.on('end', () => {
+        const problems: string[] = []
+        if (res.statusCode !== scenario.expectStatus) {
+          problems.push(`status ${res.statusCode} (expected ${scenario.expectStatus})`)
+        }
+        const ct = res.headers['content-type'] ?? ''
+        if (scenario.expectContentType && !ct.startsWith(scenario.expectContentType)) {
+          problems.push(`content-type '${ct}' (expected ${scenario.expectContentType})`)
+        }
+        resolve(problems.length > 0 ? problems.join(', ') : null)
+      })
+    })
+    req.on('timeout', () => req.destroy(new Error('probe timeout')))
+    req.on('error', (err) => resolve(`probe failed: ${err.message}`))
+    if (body !== undefined) req.write(body)
+    req.end()
+  })
+}

@@ -1,0 +1,92 @@
+// Shared types of the bench harness: server specs, scenarios and measured results.
+/// <reference path="../types/autocannon.d.ts" />
+import type autocannon from 'autocannon'
+
+/** A server process the driver starts (once per bench invocation) and drives traffic at. */
+export interface ServerSpec {
+  /** Unique key, e.g. 'baseline', 'product', 'product-pg'. */
+  id: string
+  description: string
+  /** Arguments after `process.execPath`, e.g. ['--import', 'tsx', 'bench/baseline.ts']; cwd is the repo root. */
+  args: readonly string[]
+  /** Extra env on top of process.env; the driver always sets PORT (a free port) and HOST=127.0.0.1. */
+  env?: Readonly<Record<string, string>>
+  /** Path polled until the server answers any HTTP status (default '/'). */
+  readyPath?: string
+  /** Return a reason to skip this server (and its scenarios), e.g. a missing file or env var. */
+  unavailable?: () => string | undefined
+}
+
+/** One HTTP request shape; `requests` / `setupClient` are passed through to autocannon for dynamic traffic. */
+export interface ScenarioRequest {
+  method?: autocannon.HttpMethod
+  path: string
+  headers?: Readonly<Record<string, string>>
+  body?: string
+  /** autocannon request sequence (each entry may override method/path/body, or use setupRequest). */
+  requests?: autocannon.Request[]
+  /** autocannon per-connection hook, e.g. to give each connection its own body. */
+  setupClient?: (client: autocannon.Client) => void
+}
+
+export interface Scenario {
+  /** Short unique id used by `--only` and as the baseline reference, e.g. 'product-404'. */
+  id: string
+  /** Human label, e.g. 'GET /api/v1/nope'. */
+  title: string
+  server: ServerSpec
+  request: ScenarioRequest
+  /** The only status counted as correct; everything else (and socket errors) is reported as unexpected. */
+  expectStatus: number
+  /** Checked by one probe request before the load, e.g. 'application/problem+json'. */
+  expectContentType?: string
+  /** Id of the scenario whose median req/s is the denominator of this scenario's ratio. */
+  baseline?: string
+  /** Minimal acceptable ratio vs `baseline` (PASS/MISS). */
+  target?: number
+}
+
+/** One autocannon run of one scenario. */
+export interface RunSample {
+  /** autocannon's requests.average (mean of per-second samples). */
+  rps: number
+  /** Latency percentiles in ms at 10 µs resolution (from autocannon 'response' events). */
+  p50: number
+  p99: number
+  /** autocannon's own result.latency.p50 / p99 (whole milliseconds, truncated), kept for reference. */
+  autocannonP50: number
+  autocannonP99: number
+  requests: number
+  statusCounts: Record<string, number>
+  unexpected: number
+  errors: number
+  timeouts: number
+  rssMaxMb: number | null
+}
+
+export type Verdict = 'PASS' | 'MISS' | 'ERROR' | 'SKIP' | '-'
+
+export interface ScenarioResult {
+  id: string
+  title: string
+  server: string
+  expectStatus: number
+  /** Median over runs. */
+  rps: number | null
+  p50: number | null
+  p99: number | null
+  /** Max server RSS seen across all runs of the scenario. */
+  rssMaxMb: number | null
+  baseline: string | null
+  ratio: number | null
+  target: number | null
+  /** Summed over runs: responses with another status than expectStatus, socket errors, timeouts. */
+  unexpected: number
+  errors: number
+  timeouts: number
+  statusCounts: Record<string, number>
+  probe: string | null
+  verdict: Verdict
+  note: string | null
+  runs: RunSample[]
+}

@@ -1,0 +1,82 @@
+// The `fleet-faults` command: serve, migrate (and, as they land, accounts and import).
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig } from './config.js'
+import { createDatabase } from './db/database.js'
+import { migrateToLatest } from './db/migrate.js'
+import { serve } from './server.js'
+
+interface Command {
+  usage: string
+  summary: string
+  options: NonNullable<Parameters<typeof parseArgs>[0]>['options']
+  run(values: Record<string, string | boolean | undefined>): Promise<void>
+}
+
+const commands: Record<string, Command> = {
+  serve: {
+    usage: 'fleet-faults serve [--no-demo]',
+    summary: 'Migrate the database if needed, then serve until SIGTERM/SIGINT (drains in-flight requests, exits 0).',
+    options: { 'no-demo': { type: 'boolean' } },
+    async run() {
+      await serve(loadConfig())
+    },
+  },
+  migrate: {
+    usage: 'fleet-faults migrate',
+    summary: 'Bring the database schema up to date and exit.',
+    options: {},
+    async run() {
+      const database = createDatabase(loadConfig())
+      try {
+        const result = await migrateToLatest(database.db)
+        const applied = result.results ?? []
+        console.log(applied.length === 0 ? 'Schema is up to date.' : `Applied ${applied.length} migration(s):`)
+        for (const migration of applied) console.log(`  ${migration.migrationName}`)
+      } finally {
+        await database.close()
+      }
+    },
+  },
+}
+
+const environmentHelp = `Settings come from the environment (all optional): PORT, HOST, DATABASE_URL,
+SQLITE_SYNCHRONOUS, REDIS_URL, RATE_LIMIT_QUOTA, RATE_LIMIT_WINDOW_SECONDS, BULK_MAX_RECORDS,
+MAINTENANCE_MODE, LOG_LEVEL. See the README.`
+
+function printHelp(): void {
+  console.log('Usage: fleet-faults <command> [options]\n\nCommands:')
+  for (const [name, command] of Object.entries(commands)) console.log(`  ${name.padEnd(10)} ${command.summary}`)
+  console.log(`\nRun 'fleet-faults <command> --help' for a command's options.\n\n${environmentHelp}`)
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    printHelp()
+    return name === undefined ? 1 : 0
+  }
+  const command = commands[name]
+  if (!command) {
+    console.error(`fleet-faults: unknown command '${name}'\n`)
+    printHelp()
+    return 1
+  }
+  try {
+    const { values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } } })
+    if (values.help) {
+      console.log(`Usage: ${command.usage}\n\n${command.summary}\n\n${environmentHelp}`)
+      return 0
+    }
+    await command.run(values)
+    return 0
+  } catch (error) {
+    if (error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`fleet-faults ${name}: ${(error as Error).message}`)
+      return 1
+    }
+    throw error
+  }
+}
+
+const code = await main(process.argv.slice(2))
+if (code !== 0) process.exit(code)

@@ -1,0 +1,93 @@
+// createDatabase(config): one Kysely over SQLite (embedded default) or PostgreSQL (production).
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, SqliteDialect, sql } from 'kysely'
+import { PostgresJSDialect } from 'kysely-postgres-js'
+import postgres from 'postgres'
+import type { Config } from '../config.js'
+import type { DB } from './schema.js'
+
+export type Engine = 'sqlite' | 'postgres'
+
+export interface Database {
+  db: Kysely<DB>
+  engine: Engine
+  /** Resolves when the database answers a trivial query within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<boolean>
+  close(): Promise<void>
+}
+
+/** PostgreSQL pool size: enough to keep two cores busy without queuing inside the server. */
+const POSTGRES_POOL_SIZE = 10
+/** How long a SQLite writer waits for the lock before failing: covers a second process's commit. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000
+
+export function createDatabase(config: Pick<Config, 'DATABASE_URL' | 'SQLITE_SYNCHRONOUS'>): Database {
+  const url = config.DATABASE_URL
+  const database = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length), config) : openPostgres(url)
+  // Closing twice (a test, then the app's onClose) must not wait on a pool that is already gone.
+  let closed: Promise<void> | undefined
+  const close = database.close
+  database.close = () => {
+    closed ??= close()
+    return closed
+  }
+  return database
+}
+
+function openSqlite(path: string, config: Pick<Config, 'SQLITE_SYNCHRONOUS'>): Database {
+  const memory = path === ':memory:'
+  if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true })
+  const sqlite = new SQLite(memory ? ':memory:' : path)
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma(`synchronous = ${config.SQLITE_SYNCHRONOUS}`)
+  sqlite.pragma('foreign_keys = ON')
+  sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) })
+  return {
+    db,
+    engine: 'sqlite',
+    async ping() {
+      try {
+        sqlite.prepare('select 1').get()
+        return true
+      } catch {
+        return false
+      }
+    },
+    close: () => db.destroy(),
+  }
+}
+
+function openPostgres(url: string): Database {
+  const client = postgres(url, {
+    max: POSTGRES_POOL_SIZE,
+    onnotice: () => {},
+    // int8 (ids, counts) as JS numbers: ids stay far below 2^53.
+    types: {
+      bigint: { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) },
+    },
+  })
+  const db = new Kysely<DB>({ dialect: new PostgresJSDialect({ postgres: client }) })
+  return {
+    db,
+    engine: 'postgres',
+    async ping(timeoutMs = 2000) {
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<false>((done) => {
+        timer = setTimeout(() => done(false), timeoutMs)
+      })
+      const query = sql`select 1`.execute(db).then(
+        () => true,
+        () => false,
+      )
+      try {
+        return await Promise.race([query, timeout])
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    close: () => db.destroy(),
+  }
+}

@@ -1,0 +1,7 @@
+// The migration set, in order. Names are timestamps so the order is the order of writing.
+import type { Migration } from 'kysely'
+import * as identity from './20261122000100_identity.js'
+
+export const migrations: Record<string, Migration> = {
+  '20261122000100_identity': identity,
+}

@@ -1,0 +1,72 @@
+// Row types of every table, as Kysely sees them. Timestamps are Date on PostgreSQL, ISO text on SQLite.
+import type { ColumnType, Generated } from 'kysely'
+
+/** Read as Date (PostgreSQL) or ISO string (SQLite); written as an ISO string. */
+export type Timestamp = ColumnType<Date | string, string | undefined, string>
+export type NullableTimestamp = ColumnType<Date | string | null, string | null | undefined, string | null>
+
+export interface AccountsTable {
+  id: Generated<number>
+  name: string
+  account_token: string
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface UsersTable {
+  id: Generated<number>
+  email: string
+  first_name: string | null
+  last_name: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface MembershipsTable {
+  id: Generated<number>
+  account_id: number
+  user_id: number
+  role: 'admin' | 'editor' | 'viewer'
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>
+  user_id: number
+  name: string | null
+  prefix: string
+  key_hash: string
+  api_version: string
+  created_at: Timestamp
+  last_used_at: NullableTimestamp
+  revoked_at: NullableTimestamp
+}
+
+export interface OauthClientsTable {
+  id: Generated<number>
+  account_id: number
+  created_by_user_id: number | null
+  name: string
+  client_id: string
+  secret_hash: string
+  scopes: string
+  created_at: Timestamp
+  revoked_at: NullableTimestamp
+}
+
+export interface DB {
+  accounts: AccountsTable
+  users: UsersTable
+  memberships: MembershipsTable
+  api_keys: ApiKeysTable
+  oauth_clients: OauthClientsTable
+}
+
+/** Renders a timestamp column the same way on both engines: ISO-8601, UTC, milliseconds. */
+export function toIso(value: Date | string): string
+export function toIso(value: Date | string | null): string | null
+export function toIso(value: Date | string | null): string | null {
+  if (value === null) return null
+  return value instanceof Date ? value.toISOString() : new Date(value).toISOString()
+}

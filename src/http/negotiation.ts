@@ -1,0 +1,38 @@
+// Content negotiation: plain JSON by default, HAL on request, 406 when Accept allows neither.
+import accepts from '@fastify/accepts'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Problem } from './problem.js'
+
+export const JSON_TYPE = 'application/json'
+export const HAL_TYPE = 'application/hal+json'
+const offered = [JSON_TYPE, HAL_TYPE]
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A route that answers HTML (docs, problem pages) opts out of JSON negotiation. */
+    html?: boolean
+  }
+  interface FastifyRequest {
+    /** True when the client prefers application/hal+json. */
+    hal: boolean
+  }
+}
+
+async function negotiationPlugin(app: FastifyInstance): Promise<void> {
+  await app.register(accepts)
+  app.decorateRequest('hal', false)
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.html || request.is404) return
+    reply.header('Vary', 'Accept')
+    const accept = request.headers.accept
+    if (accept === undefined || accept === '*/*' || accept === JSON_TYPE) return
+    const chosen = request.accepts().type(offered)
+    if (chosen === false) {
+      throw new Problem(406, `Accept allows neither ${JSON_TYPE} nor ${HAL_TYPE}.`)
+    }
+    request.hal = chosen === HAL_TYPE
+  })
+}
+
+export const negotiation = fp(negotiationPlugin, { name: 'negotiation' })

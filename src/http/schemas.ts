@@ -1,0 +1,71 @@
+// Schemas every route shares: problem documents, id params, and response declarations built from them.
+import { type TSchema, Type } from 'typebox'
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ maxLength: 255, description: 'URI reference of the problem type (`about:blank` or `/problems/<slug>`)' }),
+    title: Type.String({ maxLength: 255 }),
+    status: Type.Integer({ minimum: 400, maximum: 599, format: 'int32' }),
+    detail: Type.String({ maxLength: 4096 }),
+    instance: Type.String({ maxLength: 255, description: 'This occurrence; carries the request id' }),
+  },
+  { additionalProperties: true, $id: 'Problem' },
+)
+
+export const ValidationProblemSchema = Type.Object(
+  {
+    ...ProblemSchema.properties,
+    errors: Type.Record(Type.String(), Type.Array(Type.String({ maxLength: 255 }), { maxItems: 20 }), {
+      description: 'Field → human-readable messages (Fleetio style)',
+    }),
+  },
+  { additionalProperties: true },
+)
+
+export const IdParams = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: 9007199254740991, description: 'Positive integer id' }),
+})
+
+const statusDescriptions: Record<number, string> = {
+  400: 'Malformed request or invalid parameter',
+  401: 'Missing or invalid credentials',
+  403: 'Role or scope does not allow this',
+  404: 'No such resource',
+  405: 'Method not allowed on this path',
+  406: 'No acceptable representation',
+  409: 'Conflict',
+  412: 'Precondition failed',
+  413: 'Body too large',
+  415: 'Unsupported media type',
+  422: 'Validation failed',
+  429: 'Rate limit exceeded',
+  500: 'Unexpected failure',
+  503: 'Maintenance, shutting down or database unavailable',
+}
+
+const header = (description: string, schema: TSchema = Type.String({ maxLength: 1024 })) => ({ ...schema, description })
+const seconds = Type.Integer({ minimum: 0, maximum: 86400, format: 'int32' })
+
+const problemHeaders: Record<number, Record<string, TSchema>> = {
+  401: { 'WWW-Authenticate': header('Token and Bearer challenges') },
+  405: { Allow: header('Methods this path supports') },
+  415: { 'Accept-Post': header('Media types accepted by POST'), 'Accept-Patch': header('Media types accepted by PATCH') },
+  429: { 'Retry-After': header('Seconds to wait', seconds) },
+  503: { 'Retry-After': header('Seconds to wait', seconds) },
+}
+
+/** Response declarations for the given error statuses, all application/problem+json. */
+export function problemResponses(...statuses: number[]): Record<number, unknown> {
+  const responses: Record<number, unknown> = {}
+  for (const status of statuses) {
+    responses[status] = {
+      description: statusDescriptions[status] ?? 'Error',
+      ...(problemHeaders[status] ? { headers: problemHeaders[status] } : {}),
+      content: { 'application/problem+json': { schema: status === 422 ? ValidationProblemSchema : ProblemSchema } },
+    }
+  }
+  return responses
+}
+
+/** Errors any route can answer whatever it does: negotiation, availability, the unexpected. */
+export const commonProblems = [400, 406, 500, 503] as const

@@ -1,0 +1,117 @@
+// Request validation: the ajv compilers, and the one mapping from schema errors to Fleetio's 422 hash.
+import type { ErrorObject, Options } from 'ajv'
+import { Ajv } from 'ajv'
+import addFormats from 'ajv-formats'
+import type { FastifyError, FastifyRequest } from 'fastify'
+import type { FastifySchemaValidationError } from 'fastify/types/schema.js'
+import { type FieldErrors, NotFound, Problem, problemTypes, ValidationFailed } from './problem.js'
+
+const shared: Options = { strict: false, useDefaults: true, removeAdditional: true }
+
+/**
+ * Bodies: every error at once (the contract reports all invalid fields), no type coercion
+ * (a JSON client sends JSON types). Query, params and headers: strings coerced to the declared
+ * types, first error only (they are few and cheap to fix one by one).
+ */
+const bodyAjv = addFormats.default(new Ajv({ ...shared, allErrors: true, coerceTypes: false, verbose: true }))
+const parameterAjv = addFormats.default(new Ajv({ ...shared, allErrors: false, coerceTypes: 'array' }))
+
+export function validatorCompiler({ schema, httpPart }: { schema: object; httpPart?: string }) {
+  return (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema)
+}
+
+export const messages = {
+  blank: "can't be blank",
+  taken: 'has already been taken',
+  notANumber: 'is not a number',
+  notAnInteger: 'must be an integer',
+  invalidDateTime: 'is not a valid date-time',
+  invalidValue: 'is not a valid value. Please specify one of the predefined values for this field.',
+  unknownAttribute: 'is not a known attribute',
+  invalid: 'is invalid',
+  tooLong: (max: number) => `is too long (maximum is ${max} characters)`,
+  tooShort: (min: number) => `is too short (minimum is ${min} characters)`,
+  atLeast: (min: number) => `must be greater than or equal to ${min}`,
+  atMost: (max: number) => `must be less than or equal to ${max}`,
+} as const
+
+/** The Rails-style message for one ajv error. */
+function messageFor(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>
+  switch (error.keyword) {
+    case 'required':
+      return messages.blank
+    case 'minLength':
+      return params.limit === 1 ? messages.blank : messages.tooShort(Number(params.limit))
+    case 'maxLength':
+      return messages.tooLong(Number(params.limit))
+    case 'minimum':
+      return messages.atLeast(Number(params.limit))
+    case 'maximum':
+      return messages.atMost(Number(params.limit))
+    case 'enum':
+    case 'const':
+      return messages.invalidValue
+    case 'format':
+      return params.format === 'date-time' || params.format === 'date' ? messages.invalidDateTime : messages.invalid
+    case 'additionalProperties':
+      return messages.unknownAttribute
+    case 'type':
+      if (error.data === null) return messages.blank
+      if (params.type === 'integer') return typeof error.data === 'number' ? messages.notAnInteger : messages.notANumber
+      if (params.type === 'number') return messages.notANumber
+      return `must be a${params.type === 'object' || params.type === 'array' ? 'n' : ''} ${params.type}`
+    default:
+      return messages.invalid
+  }
+}
+
+/** The field an error is about, dotted (`code`, `records.3.code`). */
+function fieldOf(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>
+  const extra = params.missingProperty ?? params.additionalProperty
+  const path = error.instancePath.split('/').slice(1)
+  if (typeof extra === 'string') path.push(extra)
+  return path.map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~')).join('.') || 'base'
+}
+
+/** Groups ajv errors into field → messages. A nullable field's `null` branch says nothing. */
+export function toFieldErrors(errors: readonly ErrorObject[]): FieldErrors {
+  const result: FieldErrors = {}
+  for (const error of errors) {
+    if (error.keyword === 'anyOf') continue
+    if (error.keyword === 'type' && (error.params as { type?: string }).type === 'null') continue
+    const field = fieldOf(error)
+    const message = messageFor(error)
+    const list = result[field] ?? []
+    if (!list.includes(message)) list.push(message)
+    result[field] = list
+  }
+  return result
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Fastify validation failure → 422 (body fields), 400 (query, headers, non-object body) or 404 (path id). */
+export function validationProblem(error: FastifyError, request: FastifyRequest): Problem {
+  const errors = (error.validation ?? []) as FastifySchemaValidationError[] as ErrorObject[]
+  switch (error.validationContext) {
+    case 'body':
+      if (!isObject(request.body)) {
+        return new Problem(problemTypes.malformedRequest, 'The request body must be a JSON object.')
+      }
+      return new ValidationFailed(toFieldErrors(errors))
+    case 'params':
+      return new NotFound()
+    default: {
+      const first = errors[0]
+      const name = first ? fieldOf(first) : 'unknown'
+      const where = error.validationContext === 'headers' ? 'Header' : 'Query parameter'
+      return new Problem(problemTypes.invalidParameter, `${where} ${name} ${first ? messageFor(first) : messages.invalid}.`, {
+        extensions: { parameter: name },
+      })
+    }
+  }
+}

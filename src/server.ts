@@ -1,0 +1,25 @@
+// serve: open and migrate the database, build the app, listen, and drain on SIGTERM/SIGINT.
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.js'
+import type { Config } from './config.js'
+import { createDatabase } from './db/database.js'
+import { migrateToLatest } from './db/migrate.js'
+
+/** In-flight requests get this long to finish after SIGTERM before the process gives up on them. */
+const SHUTDOWN_GRACE_MS = 10_000
+
+export async function serve(config: Readonly<Config>): Promise<void> {
+  const database = createDatabase(config)
+  await migrateToLatest(database.db)
+  const app = await buildApp(config, { database })
+
+  closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'shutting down after an error')
+    else app.log.info({ signal }, 'draining and shutting down')
+    await app.close()
+  })
+
+  const address = await app.listen({ port: config.PORT, host: config.HOST })
+  app.log.info(`fleet-faults listening on ${address} (${database.engine})`)
+  console.log(`\nfleet-faults is up: ${address}\n  try:  curl -i ${address}/healthz\n  docs: ${address}/docs\n`)
+}

@@ -1,0 +1,87 @@
+// buildTestApp: a real app on a fresh database of its own (SQLite in memory, or a PostgreSQL schema).
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
+import type { FastifyInstance } from 'fastify'
+import postgres from 'postgres'
+import { buildApp } from '../../src/app.js'
+import { type Config, loadConfig } from '../../src/config.js'
+import { createDatabase } from '../../src/db/database.js'
+import { migrateToLatest } from '../../src/db/migrate.js'
+
+/** The engine under test: DATABASE_URL from the environment (postgres://…), else SQLite in memory. */
+export const baseDatabaseUrl = process.env.DATABASE_URL ?? 'sqlite::memory:'
+export const engine = baseDatabaseUrl.startsWith('postgres') ? 'postgres' : 'sqlite'
+
+export interface TestApp {
+  app: FastifyInstance
+  config: Readonly<Config>
+  databaseUrl: string
+  close(): Promise<void>
+}
+
+/** A database URL of its own: a new schema on PostgreSQL, a new in-memory database on SQLite. */
+export async function freshDatabaseUrl(): Promise<{ url: string; drop(): Promise<void> }> {
+  if (engine === 'sqlite') return { url: 'sqlite::memory:', drop: async () => {} }
+  const schema = `t_${randomBytes(6).toString('hex')}`
+  const admin = postgres(baseDatabaseUrl, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create schema ${schema}`)
+  await admin.end()
+  const separator = baseDatabaseUrl.includes('?') ? '&' : '?'
+  return {
+    url: `${baseDatabaseUrl}${separator}search_path=${schema}`,
+    async drop() {
+      const cleanup = postgres(baseDatabaseUrl, { max: 1, onnotice: () => {} })
+      await cleanup.unsafe(`drop schema if exists ${schema} cascade`)
+      await cleanup.end()
+    },
+  }
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>
+  /** Registers extra routes (test-only endpoints exercising the domain-free contract). */
+  extend?: (app: FastifyInstance) => void | Promise<void>
+}
+
+export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const fresh = await freshDatabaseUrl()
+  const config = loadConfig({ LOG_LEVEL: 'silent', ...options.env, DATABASE_URL: fresh.url })
+  const database = createDatabase(config)
+  await migrateToLatest(database.db)
+  const app = await buildApp(config, { database })
+  await options.extend?.(app)
+  await app.ready()
+  return {
+    app,
+    config,
+    databaseUrl: fresh.url,
+    async close() {
+      await app.close()
+      await fresh.drop()
+    },
+  }
+}
+
+interface ResponseLike {
+  statusCode: number
+  headers: Record<string, unknown>
+  body: string
+}
+
+/** Asserts what every problem document must be (RFC 9457 + contract §3); returns the parsed body. */
+export function expectProblem(response: ResponseLike, status: number, type = 'about:blank'): Record<string, unknown> {
+  assert.equal(response.statusCode, status, `expected ${status}, got ${response.statusCode}: ${response.body}`)
+  assert.match(String(response.headers['content-type']), /^application\/problem\+json/)
+  assert.equal(response.headers['x-content-type-options'], 'nosniff')
+  const requestId = String(response.headers['x-request-id'])
+  assert.ok(requestId.length > 0, 'X-Request-Id present')
+  const body = JSON.parse(response.body) as Record<string, unknown>
+  assert.equal(body.status, status)
+  assert.equal(body.type, type)
+  assert.equal(typeof body.title, 'string')
+  assert.equal(typeof body.detail, 'string')
+  assert.ok(String(body.instance).includes(requestId), 'instance carries the request id')
+  if (type === 'about:blank') assert.equal(body.title, STATUS_CODES[status])
+  return body
+}
