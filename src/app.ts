@@ -4,18 +4,28 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { databasePlugin } from './db/plugin.js'
+import { auth } from './http/auth.js'
 import { availability } from './http/availability.js'
 import { contentTypes } from './http/content-types.js'
 import { docs } from './http/docs.js'
 import { clientErrorHandler, errors } from './http/errors.js'
+import { createCounter } from './http/limiter.js'
 import { negotiation } from './http/negotiation.js'
 import { genReqId, requestContext } from './http/request-context.js'
 import { routing } from './http/routing.js'
 import { validatorCompiler } from './http/validation.js'
 import { healthRoutes } from './modules/health/health.routes.js'
+import { apiKeysRoutes } from './modules/identity/api-keys.routes.js'
+import { identityCredentials } from './modules/identity/authenticate.js'
+import { oauthClientsRoutes } from './modules/identity/oauth-clients.routes.js'
+import { tokenRoutes } from './modules/identity/token.routes.js'
+import { createTokenService, loadSigningSecret } from './modules/identity/tokens.js'
+import { usersRoutes } from './modules/identity/users.routes.js'
 
 /** The contract's body limit for ordinary endpoints (bulk jobs raise their own). */
 const BODY_LIMIT_BYTES = 1024 * 1024
+/** Failed authentications are counted per client address over a minute (AUTH_FAILURE_LIMIT a window). */
+const AUTH_FAILURE_WINDOW_SECONDS = 60
 
 export interface BuildOptions {
   /** An already-open (and migrated) database; by default one is opened from config. */
@@ -40,11 +50,26 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(availability, { maintenance: config.MAINTENANCE_MODE, apiPrefixes: ['/api/', '/oauth/'] })
   await app.register(negotiation)
   await app.register(contentTypes)
-  await app.register(databasePlugin, { database: options.database ?? createDatabase(config) })
+  const database = options.database ?? createDatabase(config)
+  await app.register(databasePlugin, { database })
   await app.register(docs)
+
+  // Identity: who is calling (API key + Account-Token, or an OAuth bearer token) and what they may do.
+  const tokens = createTokenService(await loadSigningSecret(database.db, config.TOKEN_SIGNING_SECRET), config.TOKEN_TTL_SECONDS)
+  const failures = createCounter({ prefix: 'auth-failures', limit: config.AUTH_FAILURE_LIMIT, windowSeconds: AUTH_FAILURE_WINDOW_SECONDS })
+  await app.register(auth, { credentials: identityCredentials(database.db, tokens), failures })
 
   // The product.
   await app.register(healthRoutes)
+  await app.register(tokenRoutes, { tokens, failures })
+  await app.register(
+    async (api) => {
+      await api.register(usersRoutes)
+      await api.register(apiKeysRoutes)
+      await api.register(oauthClientsRoutes)
+    },
+    { prefix: '/api/v1' },
+  )
 
   return app
 }

@@ -3,13 +3,15 @@ import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from './config.js'
 import { createDatabase } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
+import { createAccount } from './modules/identity/members.repository.js'
 import { serve } from './server.js'
 
 interface Command {
   usage: string
   summary: string
   options: NonNullable<Parameters<typeof parseArgs>[0]>['options']
-  run(values: Record<string, string | boolean | undefined>): Promise<void>
+  positionals?: string
+  run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<void>
 }
 
 const commands: Record<string, Command> = {
@@ -17,8 +19,8 @@ const commands: Record<string, Command> = {
     usage: 'fleet-faults serve [--no-demo]',
     summary: 'Migrate the database if needed, then serve until SIGTERM/SIGINT (drains in-flight requests, exits 0).',
     options: { 'no-demo': { type: 'boolean' } },
-    async run() {
-      await serve(loadConfig())
+    async run(values) {
+      await serve(loadConfig(), { demo: !values['no-demo'] })
     },
   },
   migrate: {
@@ -37,7 +39,48 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  accounts: {
+    usage: 'fleet-faults accounts create --name <name> --email <email> [--first-name <f>] [--last-name <l>] [--json]',
+    summary: 'Create an account, its first admin user and an API key (printed once).',
+    positionals: 'create',
+    options: {
+      name: { type: 'string' },
+      email: { type: 'string' },
+      'first-name': { type: 'string' },
+      'last-name': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    async run(values, positionals) {
+      const { name, email } = values
+      if (positionals[0] !== 'create' || typeof name !== 'string' || typeof email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(email)) {
+        throw new UsageError('usage: fleet-faults accounts create --name <name> --email <email> [--json]')
+      }
+      const database = createDatabase(loadConfig())
+      try {
+        await migrateToLatest(database.db)
+        const created = await database.db.transaction().execute((trx) =>
+          createAccount(trx, {
+            name,
+            email,
+            first_name: values['first-name'] as string | undefined,
+            last_name: values['last-name'] as string | undefined,
+          }),
+        )
+        if (values.json) {
+          console.log(JSON.stringify(created))
+          return
+        }
+        console.log(`Created account ${created.account.id} "${created.account.name}" with admin ${created.user.email}.`)
+        console.log(`  Account-Token: ${created.account.account_token}`)
+        console.log(`  API key:       ${created.api_key}   (shown once; store it now)`)
+      } finally {
+        await database.close()
+      }
+    },
+  },
 }
+
+class UsageError extends Error {}
 
 const environmentHelp = `Settings come from the environment (all optional): PORT, HOST, DATABASE_URL,
 SQLITE_SYNCHRONOUS, REDIS_URL, RATE_LIMIT_QUOTA, RATE_LIMIT_WINDOW_SECONDS, BULK_MAX_RECORDS,
@@ -62,15 +105,19 @@ export async function main(argv: string[]): Promise<number> {
     return 1
   }
   try {
-    const { values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } } })
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: command.positionals !== undefined,
+    })
     if (values.help) {
       console.log(`Usage: ${command.usage}\n\n${command.summary}\n\n${environmentHelp}`)
       return 0
     }
-    await command.run(values)
+    await command.run(values, positionals)
     return 0
   } catch (error) {
-    if (error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (error instanceof ConfigError || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`fleet-faults ${name}: ${(error as Error).message}`)
       return 1
     }

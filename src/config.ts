@@ -2,6 +2,9 @@
 import { type Static, Type } from 'typebox'
 import { Value } from 'typebox/value'
 
+/** The embedded default: a SQLite file in ./data, created on first start. */
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/fleet-faults.db'
+
 export const ConfigSchema = Type.Object({
   /** 3000: the conventional Node API port, free on a developer machine. */
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
@@ -10,7 +13,7 @@ export const ConfigSchema = Type.Object({
   /** The embedded SQLite file needs no setup; postgres:// is for production and replicas. */
   DATABASE_URL: Type.String({
     pattern: '^(sqlite:.+|postgres(ql)?://.+)$',
-    default: 'sqlite:./data/fleet-faults.db',
+    default: DEFAULT_DATABASE_URL,
     description: 'sqlite:<path>, sqlite::memory: or postgres://…',
   }),
   /** NORMAL with WAL survives a process crash; FULL also survives power loss, at a write cost. */

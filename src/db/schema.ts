@@ -55,7 +55,14 @@ export interface OauthClientsTable {
   revoked_at: NullableTimestamp
 }
 
+export interface ServerSecretsTable {
+  name: string
+  value: string
+  created_at: Timestamp
+}
+
 export interface DB {
+  server_secrets: ServerSecretsTable
   accounts: AccountsTable
   users: UsersTable
   memberships: MembershipsTable

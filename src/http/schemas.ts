@@ -69,3 +69,11 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
 
 /** Errors any route can answer whatever it does: negotiation, availability, the unexpected. */
 export const commonProblems = [400, 406, 500, 503] as const
+
+/** Errors every authenticated API route can answer, plus the route's own. */
+export function apiProblems(...own: number[]): Record<number, unknown> {
+  return problemResponses(...new Set([400, 401, 403, 406, 429, 500, 503, ...own]))
+}
+
+/** A 204: no body (Fastify strips it; handlers send null). */
+export const NoContent = Type.Null({ description: 'No content' })

@@ -1,7 +1,9 @@
 // The migration set, in order. Names are timestamps so the order is the order of writing.
 import type { Migration } from 'kysely'
 import * as identity from './20261122000100_identity.js'
+import * as serverSecrets from './20261122000200_server_secrets.js'
 
 export const migrations: Record<string, Migration> = {
   '20261122000100_identity': identity,
+  '20261122000200_server_secrets': serverSecrets,
 }

@@ -1,0 +1,98 @@
+// Authentication and authorization for every route that declares a permission (CONTRACT §2).
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { authorize, needsAccount, type Permission, type Principal } from './access.js'
+import { requestedVersion } from './api-version.js'
+import type { Counter } from './limiter.js'
+import { Problem, problemTypes } from './problem.js'
+
+const REALM = 'realm="fleet-faults"'
+const CHALLENGE = `Token ${REALM}, Bearer ${REALM}`
+const INVALID_TOKEN_CHALLENGE = `Token ${REALM}, Bearer ${REALM}, error="invalid_token"`
+
+export interface Credentials {
+  /** Resolves an API key (and the Account-Token, when given) to a principal; null when not valid. */
+  apiKey(key: string, accountToken: string | undefined): Promise<Principal | null>
+  /** Resolves an OAuth access token to a principal; null when not valid, expired or revoked. */
+  accessToken(token: string): Promise<Principal | null>
+}
+
+export interface AuthOptions {
+  credentials: Credentials
+  /** Failed authentications per client address. */
+  failures: Counter
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What the route requires; a route without one is public. */
+    permission?: Permission
+  }
+  interface FastifyRequest {
+    principal: Principal | null
+    /** The caller's account on account routes; 0 elsewhere, which matches no row. */
+    accountId: number
+  }
+}
+
+type Parsed = { scheme: 'token'; value: string } | { scheme: 'bearer'; value: string } | null
+
+/** `Token <key>`, `Token token="<key>"` or `Bearer <token>`; anything else is no credential. */
+export function parseAuthorization(header: string | undefined): Parsed {
+  if (!header) return null
+  const match = /^\s*(Token|Bearer)\s+(.+?)\s*$/i.exec(header)
+  if (!match?.[1] || !match[2]) return null
+  const scheme = match[1].toLowerCase()
+  if (scheme === 'bearer') return { scheme: 'bearer', value: match[2] }
+  const quoted = /^token="([^"]+)"$/i.exec(match[2])
+  return { scheme: 'token', value: quoted?.[1] ?? match[2] }
+}
+
+function unauthenticated(challenge = CHALLENGE): Problem {
+  return new Problem(problemTypes.unauthenticated, 'The request could not be authenticated.', {
+    headers: { 'WWW-Authenticate': challenge },
+  })
+}
+
+async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<void> {
+  app.decorateRequest('principal', null)
+  app.decorateRequest('accountId', 0)
+
+  async function identify(request: FastifyRequest, permission: Permission): Promise<Principal> {
+    const parsed = parseAuthorization(request.headers.authorization)
+    const accountToken = request.headers['account-token']
+    const token = typeof accountToken === 'string' && accountToken.length > 0 ? accountToken : undefined
+    let principal: Principal | null = null
+    if (parsed?.scheme === 'token') principal = await options.credentials.apiKey(parsed.value, token)
+    else if (parsed?.scheme === 'bearer') principal = await options.credentials.accessToken(parsed.value)
+    if (principal && (!needsAccount(permission) || principal.accountId !== null)) return principal
+    await options.failures.hit(request.ip)
+    throw unauthenticated(parsed?.scheme === 'bearer' ? INVALID_TOKEN_CHALLENGE : CHALLENGE)
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    const permission = request.routeOptions.config.permission
+    if (permission === undefined) return
+    reply.header('Cache-Control', 'no-store')
+    const failures = await options.failures.peek(request.ip)
+    if (failures.remaining === 0) {
+      throw new Problem(problemTypes.tooManyAuthFailures, 'Too many failed authentications from this address.', {
+        headers: { 'Retry-After': String(failures.resetSeconds) },
+      })
+    }
+    const principal = await identify(request, permission)
+    request.apiVersion = requestedVersion(request.headers['x-api-version']) ?? principal.apiVersion
+    const decision = authorize(principal, permission)
+    if (!decision.allowed) {
+      const headers: Record<string, string> =
+        principal.kind === 'bearer'
+          ? { 'WWW-Authenticate': `Bearer ${REALM}, error="insufficient_scope"${decision.scope ? `, scope="${decision.scope}"` : ''}` }
+          : {}
+      throw new Problem(problemTypes.forbidden, decision.detail, { headers })
+    }
+    request.principal = principal
+    request.accountId = principal.accountId ?? 0
+  })
+}
+
+export const auth = fp(authPlugin, { name: 'auth' })

@@ -1,0 +1,52 @@
+// API keys: a member makes and revokes their own; an admin may for any member of the account.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { NotFound, Problem, problemTypes } from '../../http/problem.js'
+import { apiProblems, IdParams, NoContent } from '../../http/schemas.js'
+import { CreateApiKey, CreatedApiKey } from './identity.schemas.js'
+import { createKey, keysQuery, revokeKey } from './keys.repository.js'
+import { findMember } from './members.repository.js'
+
+const tags = ['api keys']
+
+export const apiKeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { db } = app.database
+
+  app.post(
+    '/api_keys',
+    {
+      config: { permission: 'member' },
+      schema: {
+        tags,
+        summary: 'Create an API key (the secret is shown once)',
+        body: CreateApiKey,
+        response: { 201: CreatedApiKey, ...apiProblems(415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const caller = request.principal?.userId ?? 0
+      const owner = request.body.user_id ?? caller
+      if (owner !== caller) {
+        if (request.principal?.role !== 'admin')
+          throw new Problem(problemTypes.forbidden, 'Only an admin may create keys for other members.')
+        if (!(await findMember(db, request.accountId, owner))) throw new NotFound('No member of this account has that user_id.')
+      }
+      const key = await createKey(db, owner, request.body.name ?? null, request.apiVersion)
+      return reply.code(201).header('Location', `/api/v1/api_keys/${key.id}`).send(key)
+    },
+  )
+
+  app.delete(
+    '/api_keys/:id',
+    {
+      config: { permission: 'member' },
+      schema: { tags, summary: 'Revoke an API key: it fails at once', params: IdParams, response: { 204: NoContent, ...apiProblems(404) } },
+    },
+    async (request, reply) => {
+      const viewer = { userId: request.principal?.userId ?? 0, ofAllMembers: request.principal?.role === 'admin' }
+      const key = await keysQuery(db, request.accountId, viewer).where('k.id', '=', request.params.id).executeTakeFirst()
+      if (!key) throw new NotFound()
+      await revokeKey(db, key.id)
+      return reply.code(204).send(null)
+    },
+  )
+}

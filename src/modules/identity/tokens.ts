@@ -1,0 +1,64 @@
+// OAuth 2.0 access tokens: short-lived HS256 JWTs (jose) bound to one client, its account and scopes.
+import { randomBytes } from 'node:crypto'
+import { jwtVerify, SignJWT } from 'jose'
+import type { Kysely } from 'kysely'
+import type { DB } from '../../db/schema.js'
+import type { Scope } from '../../http/access.js'
+
+const ISSUER = 'fleet-faults'
+const AUDIENCE = 'fleet-faults-api'
+const SECRET_NAME = 'token_signing_secret'
+
+export interface AccessTokenClaims {
+  clientId: string
+  accountId: number
+  scopes: Scope[]
+}
+
+export interface TokenService {
+  ttlSeconds: number
+  sign(claims: AccessTokenClaims): Promise<string>
+  /** The claims of a valid, unexpired token signed by this server; null otherwise. */
+  verify(token: string): Promise<AccessTokenClaims | null>
+}
+
+/**
+ * The signing secret: TOKEN_SIGNING_SECRET when configured, else one generated on first start and
+ * kept in the database (so it lives in the data directory with SQLite and is shared by replicas).
+ */
+export async function loadSigningSecret(db: Kysely<DB>, configured: string | undefined): Promise<Uint8Array> {
+  if (configured) return new TextEncoder().encode(configured)
+  await db
+    .insertInto('server_secrets')
+    .values({ name: SECRET_NAME, value: randomBytes(48).toString('base64url') })
+    .onConflict((conflict) => conflict.column('name').doNothing())
+    .execute()
+  const row = await db.selectFrom('server_secrets').select('value').where('name', '=', SECRET_NAME).executeTakeFirstOrThrow()
+  return new TextEncoder().encode(row.value)
+}
+
+export function createTokenService(secret: Uint8Array, ttlSeconds: number): TokenService {
+  return {
+    ttlSeconds,
+    async sign({ clientId, accountId, scopes }) {
+      return new SignJWT({ acct: accountId, scope: scopes.join(' ') })
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setSubject(clientId)
+        .setIssuedAt()
+        .setJti(randomBytes(12).toString('base64url'))
+        .setExpirationTime(`${ttlSeconds}s`)
+        .sign(secret)
+    },
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, secret, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] })
+        if (typeof payload.sub !== 'string' || typeof payload.acct !== 'number' || typeof payload.scope !== 'string') return null
+        return { clientId: payload.sub, accountId: payload.acct, scopes: payload.scope.split(' ').filter(Boolean) as Scope[] }
+      } catch {
+        return null
+      }
+    },
+  }
+}

@@ -1,0 +1,128 @@
+// The caller (/users/me) and the members of the account (/users): admins add, re-role and remove.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { isUniqueViolation } from '../../db/errors.js'
+import { NotFound, Problem, problemTypes, ValidationFailed } from '../../http/problem.js'
+import { apiProblems, IdParams, NoContent } from '../../http/schemas.js'
+import { messages } from '../../http/validation.js'
+import { CreateUser, UpdateUser, User } from './identity.schemas.js'
+import {
+  addMembership,
+  countAdmins,
+  findMember,
+  findOrCreateUser,
+  findUser,
+  lockAccount,
+  removeMembership,
+  setRole,
+  toUser,
+} from './members.repository.js'
+
+const tags = ['users']
+
+export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { db, engine } = app.database
+
+  app.get(
+    '/users/me',
+    {
+      config: { permission: 'user' },
+      schema: { tags, summary: 'The user the API key belongs to', response: { 200: User, ...apiProblems() } },
+    },
+    async (request) => {
+      const userId = request.principal?.userId ?? 0
+      const user = await findUser(db, userId)
+      if (!user) throw new NotFound()
+      return toUser({ ...user, role: request.principal?.role ?? null })
+    },
+  )
+
+  app.get(
+    '/users/:id',
+    {
+      config: { permission: 'member' },
+      schema: { tags, summary: 'A member of the account', params: IdParams, response: { 200: User, ...apiProblems(404) } },
+    },
+    async (request) => {
+      const member = await findMember(db, request.accountId, request.params.id)
+      if (!member) throw new NotFound()
+      return toUser(member)
+    },
+  )
+
+  app.post(
+    '/users',
+    {
+      config: { permission: 'admin' },
+      schema: {
+        tags,
+        summary: 'Add a member (the user is created if new)',
+        body: CreateUser,
+        response: { 201: User, ...apiProblems(415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { accountId } = request
+      const member = await db.transaction().execute(async (trx) => {
+        const userId = await findOrCreateUser(trx, request.body)
+        try {
+          await addMembership(trx, accountId, userId, request.body.role)
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new ValidationFailed({ email: [messages.taken] })
+          throw error
+        }
+        return findMember(trx, accountId, userId)
+      })
+      if (!member) throw new NotFound()
+      return reply.code(201).header('Location', `/api/v1/users/${member.id}`).send(toUser(member))
+    },
+  )
+
+  app.patch(
+    '/users/:id',
+    {
+      config: { permission: 'admin' },
+      schema: {
+        tags,
+        summary: "Change a member's role",
+        params: IdParams,
+        body: UpdateUser,
+        response: { 204: NoContent, ...apiProblems(404, 409, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      await changeMembership(request.accountId, request.params.id, request.body.role)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.delete(
+    '/users/:id',
+    {
+      config: { permission: 'admin' },
+      schema: {
+        tags,
+        summary: 'Remove a member from the account',
+        params: IdParams,
+        response: { 204: NoContent, ...apiProblems(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await changeMembership(request.accountId, request.params.id, null)
+      return reply.code(204).send(null)
+    },
+  )
+
+  /** Re-roles (or, with null, removes) a member; the account keeps at least one admin. */
+  async function changeMembership(accountId: number, userId: number, role: User['role']): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      await lockAccount(trx, accountId, engine)
+      const member = await findMember(trx, accountId, userId)
+      if (!member) throw new NotFound()
+      if (member.role === 'admin' && role !== 'admin' && (await countAdmins(trx, accountId)) === 1) {
+        throw new Problem(problemTypes.conflict, 'The account must keep at least one admin: make another member admin first.')
+      }
+      if (role === null) await removeMembership(trx, accountId, userId)
+      else await setRole(trx, accountId, userId, role)
+    })
+  }
+}
