@@ -3,9 +3,15 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { engine, freshDatabaseUrl } from './app.js'
 
 const cliArgs = ['--import', 'tsx', 'src/cli.ts']
+/** The same command by absolute paths, for a child whose working directory is not the checkout. */
+const absoluteCliArgs = ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../../src/cli.ts', import.meta.url))]
+
+/** Environment for a child: `undefined` removes an inherited variable (spawn skips undefined values). */
+export type ChildEnv = Record<string, string | undefined>
 
 export interface Finished {
   code: number | null
@@ -13,9 +19,12 @@ export interface Finished {
   stderr: string
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<Finished> {
+export function runCli(args: string[], env: ChildEnv = {}, options: { cwd?: string } = {}): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...cliArgs, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env } })
+    const child = spawn(process.execPath, [...(options.cwd ? absoluteCliArgs : cliArgs), ...args], {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => {
@@ -36,18 +45,26 @@ export async function processDatabase(): Promise<{ url: string; drop(): Promise<
   return { url: `sqlite:${join(dir, 'test.db')}`, drop: async () => {} }
 }
 
+/** A fresh empty directory, e.g. the working directory of a server on the embedded default database. */
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'fleet-faults-'))
+}
+
 export interface Server {
   child: ChildProcess
   url: string
   output(): string
+  /** Resolves with the output once it matches `pattern` (output can trail the listening line). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-/** Starts `fleet-faults serve` on a free port and resolves once it listens. */
-export function startServer(env: Record<string, string>, args: string[] = ['--no-demo']): Promise<Server> {
+/** Starts `fleet-faults serve` on a free port and resolves once it listens; `cwd` runs it in another directory. */
+export function startServer(env: ChildEnv, args: string[] = ['--no-demo'], options: { cwd?: string } = {}): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...cliArgs, 'serve', ...args], {
+    const child = spawn(process.execPath, [...(options.cwd ? absoluteCliArgs : cliArgs), 'serve', ...args], {
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+      ...(options.cwd ? { cwd: options.cwd } : {}),
     })
     let output = ''
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)))
@@ -61,6 +78,14 @@ export function startServer(env: Record<string, string>, args: string[] = ['--no
           child,
           url: match[1],
           output: () => output,
+          async waitFor(pattern, timeoutMs = 10_000) {
+            const deadline = Date.now() + timeoutMs
+            while (!pattern.test(output)) {
+              if (Date.now() > deadline || child.exitCode !== null) throw new Error(`output never matched ${pattern}:\n${output}`)
+              await new Promise((tick) => setTimeout(tick, 20))
+            }
+            return output
+          },
           async stop(signal = 'SIGTERM') {
             if (child.exitCode === null) child.kill(signal)
             return exited
