@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { databasePlugin } from './db/plugin.js'
+import { serverSecret } from './db/secrets.js'
 import { auth } from './http/auth.js'
 import { availability } from './http/availability.js'
 import { contentTypes } from './http/content-types.js'
@@ -13,7 +14,10 @@ import { createCounter } from './http/limiter.js'
 import { negotiation } from './http/negotiation.js'
 import { genReqId, requestContext } from './http/request-context.js'
 import { routing } from './http/routing.js'
+import { strictHandling } from './http/strict-handling.js'
 import { validatorCompiler } from './http/validation.js'
+import { faultRulesRoutes } from './modules/fault-rules/fault-rules.routes.js'
+import { faultsRoutes } from './modules/faults/faults.routes.js'
 import { healthRoutes } from './modules/health/health.routes.js'
 import { apiKeysRoutes } from './modules/identity/api-keys.routes.js'
 import { identityCredentials } from './modules/identity/authenticate.js'
@@ -21,11 +25,16 @@ import { oauthClientsRoutes } from './modules/identity/oauth-clients.routes.js'
 import { tokenRoutes } from './modules/identity/token.routes.js'
 import { createTokenService, loadSigningSecret } from './modules/identity/tokens.js'
 import { usersRoutes } from './modules/identity/users.routes.js'
+import { vehiclesRoutes } from './modules/vehicles/vehicles.routes.js'
 
 /** The contract's body limit for ordinary endpoints (bulk jobs raise their own). */
 const BODY_LIMIT_BYTES = 1024 * 1024
 /** Failed authentications are counted per client address over a minute (AUTH_FAILURE_LIMIT a window). */
 const AUTH_FAILURE_WINDOW_SECONDS = 60
+
+function quotaOf(prefix: string, limit: number, windowSeconds: number) {
+  return { counter: createCounter({ prefix, limit, windowSeconds }), limit, windowSeconds }
+}
 
 export interface BuildOptions {
   /** An already-open (and migrated) database; by default one is opened from config. */
@@ -48,18 +57,22 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(routing)
   await app.register(requestContext)
   await app.register(availability, { maintenance: config.MAINTENANCE_MODE, apiPrefixes: ['/api/', '/oauth/'] })
-  await app.register(negotiation)
   await app.register(contentTypes)
+  await app.register(strictHandling)
   const database = options.database ?? createDatabase(config)
   await app.register(databasePlugin, { database })
   await app.register(docs)
 
   // Identity: who is calling (API key + Account-Token, or an OAuth bearer token) and what they may do.
   const tokens = createTokenService(await loadSigningSecret(database.db, config.TOKEN_SIGNING_SECRET), config.TOKEN_TTL_SECONDS)
-  const failures = createCounter({ prefix: 'auth-failures', limit: config.AUTH_FAILURE_LIMIT, windowSeconds: AUTH_FAILURE_WINDOW_SECONDS })
-  await app.register(auth, { credentials: identityCredentials(database.db, tokens), failures })
+  const failures = quotaOf('auth-failures', config.AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_SECONDS)
+  const quota = quotaOf('rate-limit', config.RATE_LIMIT_QUOTA, config.RATE_LIMIT_WINDOW_SECONDS)
+  await app.register(auth, { credentials: identityCredentials(database.db, tokens), failures, quota })
+  // After auth, so that a 406 to an authenticated caller still carries its rate-limit headers.
+  await app.register(negotiation)
 
-  // The product.
+  // The product. Cursors are signed with a secret every replica shares, so any replica continues a list.
+  const cursorSecret = await serverSecret(database.db, 'cursor_signing_secret')
   await app.register(healthRoutes)
   await app.register(tokenRoutes, { tokens, failures })
   await app.register(
@@ -67,6 +80,9 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
       await api.register(usersRoutes)
       await api.register(apiKeysRoutes)
       await api.register(oauthClientsRoutes)
+      await api.register(vehiclesRoutes, { cursorSecret })
+      await api.register(faultRulesRoutes, { cursorSecret })
+      await api.register(faultsRoutes, { cursorSecret })
     },
     { prefix: '/api/v1' },
   )

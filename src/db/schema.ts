@@ -61,7 +61,61 @@ export interface ServerSecretsTable {
   created_at: Timestamp
 }
 
+export interface VehiclesTable {
+  id: Generated<number>
+  account_id: number
+  name: string
+  vin: string | null
+  license_plate: string | null
+  external_id: string | null
+  make: string | null
+  model: string | null
+  year: number | null
+  archived_at: NullableTimestamp
+  is_sample: ColumnType<number, number | undefined, number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export type PriorityHandling = 'off' | 'ignore' | 'critical'
+
+export interface FaultRulesTable {
+  id: Generated<number>
+  account_id: number
+  code: string
+  name: string | null
+  description: string | null
+  priority_handling: PriorityHandling | null
+  is_sample: ColumnType<number, number | undefined, number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export type FaultStatus = 'open' | 'resolved' | 'ignored'
+
+export interface FaultsTable {
+  id: Generated<number>
+  account_id: number
+  vehicle_id: number
+  fault_rule_id: number | null
+  code: string
+  count: number
+  description: string | null
+  external_id: string | null
+  last_occurred_at: Timestamp
+  name: string | null
+  status: FaultStatus
+  source: string | null
+  is_sample: ColumnType<number, number | undefined, number>
+  idempotency_key: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 export interface DB {
+  vehicles: VehiclesTable
+  fault_rules: FaultRulesTable
+  faults: FaultsTable
   server_secrets: ServerSecretsTable
   accounts: AccountsTable
   users: UsersTable

@@ -1,10 +1,10 @@
 // Authentication and authorization for every route that declares a permission (CONTRACT §2).
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { authorize, needsAccount, type Permission, type Principal } from './access.js'
 import { requestedVersion } from './api-version.js'
-import type { Counter } from './limiter.js'
 import { Problem, problemTypes } from './problem.js'
+import { enforceAccountQuota, type Quota, setRateLimitHeaders } from './rate-limit.js'
 
 const REALM = 'realm="fleet-faults"'
 const CHALLENGE = `Token ${REALM}, Bearer ${REALM}`
@@ -20,7 +20,9 @@ export interface Credentials {
 export interface AuthOptions {
   credentials: Credentials
   /** Failed authentications per client address. */
-  failures: Counter
+  failures: Quota
+  /** Requests per account. */
+  quota: Quota
 }
 
 declare module 'fastify' {
@@ -58,7 +60,7 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
   app.decorateRequest('principal', null)
   app.decorateRequest('accountId', 0)
 
-  async function identify(request: FastifyRequest, permission: Permission): Promise<Principal> {
+  async function identify(request: FastifyRequest, reply: FastifyReply, permission: Permission): Promise<Principal> {
     const parsed = parseAuthorization(request.headers.authorization)
     const accountToken = request.headers['account-token']
     const token = typeof accountToken === 'string' && accountToken.length > 0 ? accountToken : undefined
@@ -66,7 +68,7 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
     if (parsed?.scheme === 'token') principal = await options.credentials.apiKey(parsed.value, token)
     else if (parsed?.scheme === 'bearer') principal = await options.credentials.accessToken(parsed.value)
     if (principal && (!needsAccount(permission) || principal.accountId !== null)) return principal
-    await options.failures.hit(request.ip)
+    setRateLimitHeaders(reply, 'auth-failures', options.failures, await options.failures.counter.hit(request.ip))
     throw unauthenticated(parsed?.scheme === 'bearer' ? INVALID_TOKEN_CHALLENGE : CHALLENGE)
   }
 
@@ -74,13 +76,15 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
     const permission = request.routeOptions.config.permission
     if (permission === undefined) return
     reply.header('Cache-Control', 'no-store')
-    const failures = await options.failures.peek(request.ip)
+    const failures = await options.failures.counter.peek(request.ip)
     if (failures.remaining === 0) {
+      setRateLimitHeaders(reply, 'auth-failures', options.failures, failures)
       throw new Problem(problemTypes.tooManyAuthFailures, 'Too many failed authentications from this address.', {
         headers: { 'Retry-After': String(failures.resetSeconds) },
       })
     }
-    const principal = await identify(request, permission)
+    const principal = await identify(request, reply, permission)
+    await enforceAccountQuota(reply, principal, options.quota)
     request.apiVersion = requestedVersion(request.headers['x-api-version']) ?? principal.apiVersion
     const decision = authorize(principal, permission)
     if (!decision.allowed) {

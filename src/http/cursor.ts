@@ -2,7 +2,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 
 /** Key material for cursor MACs. Share it between replicas, or a cursor breaks when the next page hits another one. */
-export type CursorSecret = string | Buffer
+export type CursorSecret = string | Uint8Array
 
 export type SortDirection = 'asc' | 'desc'
 

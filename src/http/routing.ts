@@ -33,6 +33,9 @@ class RouteTable {
   }
 }
 
+/** Problems are immutable (the request id is added when rendering): the common 404 is built once. */
+const noSuchPath = new NotFound('No endpoint matches this path.')
+
 const order = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 const byConvention = (a: string, b: string) => order.indexOf(a) - order.indexOf(b)
 
@@ -53,7 +56,7 @@ async function routingPlugin(app: FastifyInstance): Promise<void> {
       return sendProblem(reply, new Problem(501, `No endpoint of this API implements ${request.method}.`))
     }
     const allow = table.allow(pathOf(request))
-    if (allow === undefined) return sendProblem(reply, new NotFound('No endpoint matches this path.'))
+    if (allow === undefined) return sendProblem(reply, noSuchPath)
     if (request.method === 'OPTIONS') return reply.code(204).header('Allow', allow).send()
     return sendProblem(
       reply,

@@ -23,7 +23,7 @@ export const ValidationProblemSchema = Type.Object(
 )
 
 export const IdParams = Type.Object({
-  id: Type.Integer({ minimum: 1, maximum: 9007199254740991, description: 'Positive integer id' }),
+  id: Type.Integer({ minimum: 1, maximum: 9007199254740991, format: 'int64', description: 'Positive integer id' }),
 })
 
 const statusDescriptions: Record<number, string> = {
@@ -77,3 +77,25 @@ export function apiProblems(...own: number[]): Record<number, unknown> {
 
 /** A 204: no body (Fastify strips it; handlers send null). */
 export const NoContent = Type.Null({ description: 'No content' })
+
+export const Id = Type.Integer({ minimum: 1, maximum: 9007199254740991, format: 'int64' })
+export const Timestamp = Type.String({ format: 'date-time', maxLength: 40, description: 'ISO-8601 with offset' })
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+
+/** RateLimit / RateLimit-Policy (CONTRACT §8), declared on responses that carry them. */
+export const rateLimitHeaders = {
+  RateLimit: header('"<policy>";r=<remaining>;t=<seconds until more quota>', Type.String({ maxLength: 255 })),
+  'RateLimit-Policy': header('"<policy>";q=<quota>;w=<window seconds>', Type.String({ maxLength: 255 })),
+}
+
+type ResponseDeclaration = { headers?: Record<string, unknown> } & Record<string, unknown>
+
+/** Adds the rate-limit headers to every 2xx-4xx response declaration (5xx come before or outside counting). */
+export function withRateLimitHeaders(responses: Record<number | string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = {}
+  for (const [status, value] of Object.entries(responses)) {
+    const declared = value as ResponseDeclaration
+    result[status] = Number(status) >= 500 ? declared : { ...declared, headers: { ...declared.headers, ...rateLimitHeaders } }
+  }
+  return result
+}

@@ -29,6 +29,8 @@ export const messages = {
   invalidValue: 'is not a valid value. Please specify one of the predefined values for this field.',
   unknownAttribute: 'is not a known attribute',
   invalid: 'is invalid',
+  mustExist: 'must exist',
+  noFaultRule: 'must correspond with an existing fault rule',
   tooLong: (max: number) => `is too long (maximum is ${max} characters)`,
   tooShort: (min: number) => `is too short (minimum is ${min} characters)`,
   atLeast: (min: number) => `must be greater than or equal to ${min}`,
@@ -81,6 +83,8 @@ export function toFieldErrors(errors: readonly ErrorObject[]): FieldErrors {
   for (const error of errors) {
     if (error.keyword === 'anyOf') continue
     if (error.keyword === 'type' && (error.params as { type?: string }).type === 'null') continue
+    // int32/int64 only restate what the integer type and its bounds already say about the field.
+    if (error.keyword === 'format' && /^int(32|64)$/.test(String((error.params as { format?: string }).format))) continue
     const field = fieldOf(error)
     const message = messageFor(error)
     const list = result[field] ?? []
@@ -114,4 +118,22 @@ export function validationProblem(error: FastifyError, request: FastifyRequest):
       })
     }
   }
+}
+
+/**
+ * For routes with `attachValidation`: the body's schema errors as a field hash (empty when valid),
+ * so domain checks can add theirs and every invalid field is reported at once. Anything that is
+ * not a body field error (bad params, a non-object body) is thrown as its problem.
+ */
+export function bodyFieldErrors(request: FastifyRequest): FieldErrors {
+  const error = request.validationError as FastifyError | undefined
+  if (!error) return {}
+  if (error.validationContext !== 'body' || !isObject(request.body)) throw validationProblem(error, request)
+  return toFieldErrors((error.validation ?? []) as unknown as ErrorObject[])
+}
+
+/** Adds a message to a field unless the schema already found that field invalid. */
+export function addFieldError(errors: FieldErrors, field: string, message: string): void {
+  if (errors[field]) return
+  errors[field] = [message]
 }

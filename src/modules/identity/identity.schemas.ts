@@ -2,7 +2,7 @@
 import { type Static, Type } from 'typebox'
 import { ROLES, SCOPES } from '../../http/access.js'
 
-const Id = Type.Integer({ minimum: 1, format: 'int64' })
+const Id = Type.Integer({ minimum: 1, maximum: 9007199254740991, format: 'int64' })
 const Timestamp = Type.String({ format: 'date-time', maxLength: 40 })
 const Name = Type.String({ maxLength: 255 })
 export const RoleSchema = Type.Enum([...ROLES])

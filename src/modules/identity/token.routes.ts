@@ -5,9 +5,9 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { isScope, type Scope } from '../../http/access.js'
 import { sendProblem, toProblem } from '../../http/errors.js'
-import type { Counter } from '../../http/limiter.js'
 import { Problem, problemTypes } from '../../http/problem.js'
-import { problemResponses } from '../../http/schemas.js'
+import { type Quota, setRateLimitHeaders } from '../../http/rate-limit.js'
+import { problemResponses, withRateLimitHeaders } from '../../http/schemas.js'
 import { hashSecret } from './credentials.js'
 import { findActiveClient } from './credentials.repository.js'
 import type { TokenService } from './tokens.js'
@@ -78,10 +78,18 @@ function sendOAuthError(reply: FastifyReply, error: OAuthError): FastifyReply {
   return reply.code(status).send({ error: error.code, error_description: error.description })
 }
 
-export const tokenRoutes: FastifyPluginAsyncTypebox<{ tokens: TokenService; failures: Counter }> = async (app, { tokens, failures }) => {
+export const tokenRoutes: FastifyPluginAsyncTypebox<{ tokens: TokenService; failures: Quota }> = async (app, { tokens, failures }) => {
   await app.register(formbody, { bodyLimit: 8192 })
-  app.addHook('onRequest', async (_request, reply) => {
+  // Limited by failed client authentications per address; every answer says how many are left.
+  app.addHook('onRequest', async (request, reply) => {
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache')
+    const state = await failures.counter.peek(request.ip)
+    setRateLimitHeaders(reply, 'auth-failures', failures, state)
+    if (state.remaining === 0) {
+      throw new Problem(problemTypes.tooManyAuthFailures, 'Too many failed authentications from this address.', {
+        headers: { 'Retry-After': String(state.resetSeconds) },
+      })
+    }
   })
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof OAuthError) return sendOAuthError(reply, error)
@@ -104,27 +112,25 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ tokens: TokenService; fail
         summary: 'Exchange client credentials for an access token',
         description: 'OAuth 2.0 client credentials grant. Form-encoded or JSON; client authentication by HTTP Basic or form fields.',
         body: TokenRequest,
-        response: {
-          200: TokenResponse,
-          400: OAuthErrorBody,
-          401: { ...OAuthErrorBody, description: 'invalid_client' },
-          ...problemResponses(415, 429, 500, 503),
-        },
+        security: [{ clientBasic: [] }],
+        response: withRateLimitHeaders({
+          200: { description: 'An access token', content: { 'application/json': { schema: TokenResponse } } },
+          400: {
+            description: 'invalid_request, unsupported_grant_type or invalid_scope',
+            content: { 'application/json': { schema: OAuthErrorBody } },
+          },
+          401: { description: 'invalid_client', content: { 'application/json': { schema: OAuthErrorBody } } },
+          ...problemResponses(413, 415, 429, 500, 503),
+        }),
       },
     },
-    async (request) => {
-      const blocked = await failures.peek(request.ip)
-      if (blocked.remaining === 0) {
-        throw new Problem(problemTypes.tooManyAuthFailures, 'Too many failed authentications from this address.', {
-          headers: { 'Retry-After': String(blocked.resetSeconds) },
-        })
-      }
+    async (request, reply) => {
       const body = request.body
       if (body.grant_type === undefined) throw new OAuthError('invalid_request', 'grant_type is required.')
       const credentials = clientCredentials(request, body)
       const client = await findActiveClient(app.database.db, credentials.id)
       if (!client || client.secretHash !== hashSecret(credentials.secret)) {
-        await failures.hit(request.ip)
+        setRateLimitHeaders(reply, 'auth-failures', failures, await failures.counter.hit(request.ip))
         throw new OAuthError('invalid_client', 'Client authentication failed.', credentials.basic)
       }
       if (body.grant_type !== 'client_credentials') {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { jwtVerify, SignJWT } from 'jose'
 import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.js'
+import { serverSecret } from '../../db/secrets.js'
 import type { Scope } from '../../http/access.js'
 
 const ISSUER = 'fleet-faults'
@@ -22,19 +23,9 @@ export interface TokenService {
   verify(token: string): Promise<AccessTokenClaims | null>
 }
 
-/**
- * The signing secret: TOKEN_SIGNING_SECRET when configured, else one generated on first start and
- * kept in the database (so it lives in the data directory with SQLite and is shared by replicas).
- */
+/** TOKEN_SIGNING_SECRET when configured, else the server's own, generated on first start. */
 export async function loadSigningSecret(db: Kysely<DB>, configured: string | undefined): Promise<Uint8Array> {
-  if (configured) return new TextEncoder().encode(configured)
-  await db
-    .insertInto('server_secrets')
-    .values({ name: SECRET_NAME, value: randomBytes(48).toString('base64url') })
-    .onConflict((conflict) => conflict.column('name').doNothing())
-    .execute()
-  const row = await db.selectFrom('server_secrets').select('value').where('name', '=', SECRET_NAME).executeTakeFirstOrThrow()
-  return new TextEncoder().encode(row.value)
+  return new TextEncoder().encode(configured ?? (await serverSecret(db, SECRET_NAME)))
 }
 
 export function createTokenService(secret: Uint8Array, ttlSeconds: number): TokenService {

@@ -1,0 +1,146 @@
+// Keyset pagination (CONTRACT §6): one page of any Kysely select, its next cursor, and the Fleetio list envelope.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { type Kysely, PostgresAdapter, type SelectQueryBuilder, type SqlBool, sql } from 'kysely'
+import { type TSchema, Type } from 'typebox'
+import { encodeCursor, type KeysetPosition, type SortDirection } from './cursor.js'
+import { type FilterValue, filteredBy } from './filters.js'
+import { type ListRequest, type ListSort, MAX_PER_PAGE } from './list-query.js'
+
+/** Fleetio: the count includes the returned records "up to a maximum of 500"; past that, counting costs too much. */
+export const REMAINING_COUNT_CAP = 500
+
+/** The body of every list (before HAL): Fleetio's cursor envelope. */
+export interface ListPage<T> {
+  start_cursor: string | null
+  next_cursor: string | null
+  per_page: number
+  estimated_remaining_count: number
+  filtered_by: Record<string, Record<string, FilterValue>>[]
+  sorted_by: Record<string, SortDirection>[]
+  records: T[]
+}
+
+const Scalar = Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean()])
+const Cursor = Type.Union([Type.String({ maxLength: 2048 }), Type.Null()])
+
+/** The envelope's fields other than records (HAL lists reuse them beside _embedded). */
+export const envelopeFields = {
+  start_cursor: { ...Cursor, description: 'The cursor this page started at; null on the first page' },
+  next_cursor: { ...Cursor, description: 'Pass as start_cursor for the next page; null on the last page' },
+  per_page: Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, format: 'int32' }),
+  estimated_remaining_count: Type.Integer({
+    minimum: 0,
+    format: 'int32',
+    maximum: REMAINING_COUNT_CAP,
+    description: `Records from this page onwards, this page included, counted up to ${REMAINING_COUNT_CAP}`,
+  }),
+  filtered_by: Type.Array(
+    Type.Record(Type.String(), Type.Record(Type.String(), Type.Union([Scalar, Type.Array(Scalar, { maxItems: 100 })]))),
+    {
+      maxItems: 20,
+      description: 'The filters applied, one {field: {operator: value}} each',
+    },
+  ),
+  sorted_by: Type.Array(Type.Record(Type.String(), Type.Union([Type.Literal('asc'), Type.Literal('desc')])), {
+    maxItems: 1,
+    description: 'The order, one {field: direction}; ties are broken by id in the same direction',
+  }),
+}
+
+export function ListEnvelope<T extends TSchema>(record: T) {
+  return Type.Object({ ...envelopeFields, records: Type.Array(record, { maxItems: MAX_PER_PAGE }) })
+}
+
+const SORT_KEY = '__cursor_sort'
+const ROW_ID = '__cursor_id'
+
+/** Rows strictly after the cursor in (sort column, id) order: a row value comparison, which both engines index. */
+function after({ sort, idColumn }: ListRequest, position: KeysetPosition, postgres: boolean) {
+  const op = sql.raw(sort.direction === 'asc' ? '>' : '<')
+  if (sort.column === idColumn) return sql<SqlBool>`${sql.ref(idColumn)} ${op} ${position.id}`
+  // postgres.js sends a timestamptz parameter through a JS Date, dropping microseconds: bind text, cast in SQL.
+  const value = postgres && sort.type === 'datetime' ? sql`cast(cast(${position.value} as text) as timestamptz)` : sql`${position.value}`
+  return sql<SqlBool>`(${sql.ref(sort.column)}, ${sql.ref(idColumn)}) ${op} (${value}, ${position.id})`
+}
+
+/**
+ * The sort key as the cursor stores it. PostgreSQL timestamptz has microseconds and a JS Date keeps
+ * milliseconds, so a cursor built from the Date would skip or repeat rows within one millisecond:
+ * the exact value is read as ISO text instead. SQLite stores the ISO text itself.
+ */
+function sortKey(sort: ListSort, postgres: boolean) {
+  const column = sql.ref(sort.column)
+  if (postgres && sort.type === 'datetime') {
+    return sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+  }
+  return sql<string | number>`${column}`
+}
+
+async function countFrom<DB, TB extends keyof DB, O>(db: Kysely<DB>, query: SelectQueryBuilder<DB, TB, O>, idColumn: string) {
+  const capped = query.clearSelect().select(sql.ref(idColumn).as(ROW_ID)).limit(REMAINING_COUNT_CAP)
+  const { rows } = await sql<{ remaining: number | string }>`select count(*) as remaining from (${capped}) as remaining_rows`.execute(db)
+  return Number(rows[0]?.remaining ?? 0)
+}
+
+/**
+ * Runs `query` (filtered and tenant-scoped by the caller; its order and limit are replaced) for one page:
+ * per_page + 1 rows in (sort, id) order after the cursor, the extra row only telling that a next page exists.
+ */
+export async function paginate<DB, TB extends keyof DB, O>(
+  db: Kysely<DB>,
+  query: SelectQueryBuilder<DB, TB, O>,
+  list: ListRequest,
+): Promise<ListPage<O>> {
+  const { sort, idColumn, perPage } = list
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter
+  const base = (list.after ? query.where(after(list, list.after, postgres)) : query).clearOrderBy().clearLimit()
+  let ordered = base
+    .select([sortKey(sort, postgres).as(SORT_KEY), sql.ref(idColumn).as(ROW_ID)])
+    .orderBy(sql.ref(sort.column), sort.direction)
+  if (sort.column !== idColumn) ordered = ordered.orderBy(sql.ref(idColumn), sort.direction)
+  const rows = (await ordered.limit(perPage + 1).execute()) as Array<O & Record<typeof SORT_KEY | typeof ROW_ID, unknown>>
+
+  const page = rows.slice(0, perPage)
+  const last = page.at(-1)
+  let nextCursor: string | null = null
+  if (rows.length > perPage && last) {
+    const value = last[SORT_KEY]
+    if (value === null || value === undefined) throw new Error(`sort column ${sort.column} holds NULL; sortable columns must be NOT NULL`)
+    const position = { value: sort.type === 'integer' ? Number(value) : String(value), id: Number(last[ROW_ID]) }
+    nextCursor = encodeCursor({ after: position, sort, fingerprint: list.fingerprint }, list.secret)
+  }
+  const records = page.map(({ [SORT_KEY]: _key, [ROW_ID]: _id, ...record }) => record as O)
+  return {
+    start_cursor: list.startCursor,
+    next_cursor: nextCursor,
+    per_page: perPage,
+    // A last page counts itself; otherwise a count capped by LIMIT, so it costs the same deep in a big table.
+    estimated_remaining_count: nextCursor ? await countFrom(db, base, idColumn) : page.length,
+    filtered_by: filteredBy(list.filters),
+    sorted_by: [{ [sort.field]: sort.direction }],
+    records,
+  }
+}
+
+const paramName = (pair: string) => {
+  try {
+    return decodeURIComponent(pair.split('=', 1)[0] ?? '')
+  } catch {
+    return pair
+  }
+}
+
+/** This request's URL with start_cursor replaced; the client's other parameters stay exactly as written. */
+export function pageHref(request: FastifyRequest, cursor: string | null): string {
+  const mark = request.url.indexOf('?')
+  const path = mark === -1 ? request.url : request.url.slice(0, mark)
+  const pairs = mark === -1 ? [] : request.url.slice(mark + 1).split('&')
+  const kept = pairs.filter((pair) => pair !== '' && paramName(pair) !== 'start_cursor')
+  if (cursor) kept.push(`start_cursor=${encodeURIComponent(cursor)}`)
+  return kept.length === 0 ? path : `${path}?${kept.join('&')}`
+}
+
+/** `Link: <…>; rel="next"` (RFC 8288) when there is a next page. */
+export function setNextLink(request: FastifyRequest, reply: FastifyReply, page: ListPage<unknown>): void {
+  if (page.next_cursor) reply.header('Link', `<${pageHref(request, page.next_cursor)}>; rel="next"`)
+}

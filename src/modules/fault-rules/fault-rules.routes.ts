@@ -1,0 +1,172 @@
+// /api/v1/fault_rules: the codes an account tracks. Admins write; a rule faults still use cannot go (409).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js'
+import { assertPreconditions } from '../../http/conditional.js'
+import type { CursorSecret } from '../../http/cursor.js'
+import { applyFilters } from '../../http/filters.js'
+import { ListQuerystring, type ListSpec, parseListQuery } from '../../http/list-query.js'
+import { paginate } from '../../http/pagination.js'
+import { NotFound, Problem, problemTypes, ValidationFailed } from '../../http/problem.js'
+import {
+  emptyResponse,
+  listResponse,
+  resourceResponse,
+  responseHeaders,
+  sendCreated,
+  sendList,
+  sendResource,
+  sendUpdated,
+} from '../../http/representation.js'
+import { apiProblems, IdParams } from '../../http/schemas.js'
+import { messages } from '../../http/validation.js'
+import { deleteFaultRule, faultRulesQuery, findFaultRule, insertFaultRule, toFaultRule, updateFaultRule } from './fault-rules.repository.js'
+import { CreateFaultRule, FaultRule, UpdateFaultRule } from './fault-rules.schemas.js'
+
+const tags = ['fault rules']
+const linksOf = (rule: FaultRule) => ({
+  self: `/api/v1/fault_rules/${rule.id}`,
+  faults: `/api/v1/faults?filter[fault_rule_id][eq]=${rule.id}`,
+})
+
+const listSpec: ListSpec = {
+  idColumn: 'id',
+  sorts: { code: { type: 'string' }, created_at: { type: 'datetime' }, updated_at: { type: 'datetime' } },
+  filters: {
+    code: { type: 'string', ops: ['eq', 'like', 'include'] },
+    name: { type: 'string', ops: ['eq', 'like'] },
+    priority_handling: { type: 'enum', values: ['off', 'ignore', 'critical'], ops: ['eq', 'include'] },
+    created_at: { type: 'datetime', ops: ['lt', 'lte', 'gt', 'gte'] },
+    updated_at: { type: 'datetime', ops: ['lt', 'lte', 'gt', 'gte'] },
+  },
+}
+
+function codeTaken(error: unknown): never {
+  if (isUniqueViolation(error)) throw new ValidationFailed({ code: [messages.taken] })
+  throw error
+}
+
+export const faultRulesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret }) => {
+  const { db } = app.database
+
+  app.get(
+    '/fault_rules',
+    {
+      config: { permission: 'fault_rules:read' },
+      schema: {
+        tags,
+        summary: 'List fault rules',
+        querystring: ListQuerystring,
+        response: { 200: listResponse(FaultRule, 'A page of fault rules'), ...apiProblems() },
+      },
+    },
+    async (request, reply) => {
+      const list = parseListQuery(request, listSpec, { secret: cursorSecret, scope: request.accountId })
+      const page = await paginate(db, applyFilters(faultRulesQuery(db, request.accountId), list.filters), list)
+      return sendList(request, reply, { ...page, records: page.records.map(toFaultRule) }, linksOf)
+    },
+  )
+
+  app.post(
+    '/fault_rules',
+    {
+      config: { permission: 'fault_rules:write' },
+      schema: {
+        tags,
+        summary: 'Create a fault rule',
+        body: CreateFaultRule,
+        response: {
+          201: resourceResponse(FaultRule, 'Created', { Location: responseHeaders.Location }),
+          ...apiProblems(409, 413, 415, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const rule = toFaultRule(await insertFaultRule(db, request.accountId, request.body).catch(codeTaken))
+      return sendCreated(request, reply, rule, linksOf(rule))
+    },
+  )
+
+  app.get(
+    '/fault_rules/:id',
+    {
+      config: { permission: 'fault_rules:read' },
+      schema: {
+        tags,
+        summary: 'Show a fault rule',
+        params: IdParams,
+        response: {
+          200: resourceResponse(FaultRule, 'The rule'),
+          304: emptyResponse('Not modified', { ETag: responseHeaders.ETag }),
+          ...apiProblems(404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const row = await findFaultRule(db, request.accountId, request.params.id)
+      if (!row) throw new NotFound()
+      const rule = toFaultRule(row)
+      return sendResource(request, reply, rule, linksOf(rule))
+    },
+  )
+
+  app.patch(
+    '/fault_rules/:id',
+    {
+      config: { permission: 'fault_rules:write' },
+      schema: {
+        tags,
+        summary: 'Update a fault rule',
+        params: IdParams,
+        body: UpdateFaultRule,
+        response: {
+          200: resourceResponse(FaultRule, 'Updated (Prefer: return=representation)', {
+            'Preference-Applied': responseHeaders['Preference-Applied'],
+          }),
+          204: emptyResponse('Updated', { ETag: responseHeaders.ETag }),
+          ...apiProblems(404, 409, 412, 413, 415, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const row = await db
+        .transaction()
+        .execute(async (trx) => {
+          const current = await findFaultRule(trx, request.accountId, request.params.id)
+          if (!current) throw new NotFound()
+          assertPreconditions(request, toFaultRule(current))
+          return updateFaultRule(trx, request.accountId, current.id, request.body)
+        })
+        .catch(codeTaken)
+      const rule = toFaultRule(row)
+      return sendUpdated(request, reply, rule, linksOf(rule))
+    },
+  )
+
+  app.delete(
+    '/fault_rules/:id',
+    {
+      config: { permission: 'fault_rules:write' },
+      schema: {
+        tags,
+        summary: 'Delete a fault rule no fault uses',
+        params: IdParams,
+        response: { 204: emptyResponse('Deleted'), ...apiProblems(404, 409, 412) },
+      },
+    },
+    async (request, reply) => {
+      await db
+        .transaction()
+        .execute(async (trx) => {
+          const current = await findFaultRule(trx, request.accountId, request.params.id)
+          if (!current) throw new NotFound()
+          assertPreconditions(request, toFaultRule(current))
+          await deleteFaultRule(trx, request.accountId, current.id)
+        })
+        .catch((error: unknown) => {
+          if (!isForeignKeyViolation(error)) throw error
+          throw new Problem(problemTypes.conflict, 'Faults still use this rule; delete or re-code them first.')
+        })
+      return reply.code(204).send()
+    },
+  )
+}

@@ -1,0 +1,171 @@
+// /api/v1/faults: list, create (Create Fault), show, update, delete — scoped to the caller's account.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { assertPreconditions } from '../../http/conditional.js'
+import type { CursorSecret } from '../../http/cursor.js'
+import { applyFilters } from '../../http/filters.js'
+import { ListQuerystring, type ListSpec, parseListQuery } from '../../http/list-query.js'
+import { paginate } from '../../http/pagination.js'
+import { NotFound, ValidationFailed } from '../../http/problem.js'
+import {
+  emptyResponse,
+  listResponse,
+  resourceResponse,
+  responseHeaders,
+  sendCreated,
+  sendList,
+  sendResource,
+  sendUpdated,
+} from '../../http/representation.js'
+import { apiProblems, IdParams } from '../../http/schemas.js'
+import { bodyFieldErrors } from '../../http/validation.js'
+import { deleteFault, faultsQuery, findFault, insertFaults, toFault, updateFault } from './faults.repository.js'
+import { CreateFault, Fault, UpdateFault } from './faults.schemas.js'
+import { prepareFault } from './faults.service.js'
+
+const tags = ['faults']
+
+export const faultLinks = (fault: Fault) => ({
+  self: `/api/v1/faults/${fault.id}`,
+  vehicle: `/api/v1/vehicles/${fault.vehicle_id}`,
+  fault_rule: fault.fault_rule_id === null ? null : `/api/v1/fault_rules/${fault.fault_rule_id}`,
+})
+
+const datetime = { type: 'datetime', ops: ['lt', 'lte', 'gt', 'gte'] } as const
+const listSpec: ListSpec = {
+  idColumn: 'faults.id',
+  sorts: {
+    last_occurred_at: { type: 'datetime', column: 'faults.last_occurred_at' },
+    created_at: { type: 'datetime', column: 'faults.created_at' },
+    updated_at: { type: 'datetime', column: 'faults.updated_at' },
+  },
+  filters: {
+    status: { type: 'enum', values: ['open', 'resolved', 'ignored'], ops: ['eq', 'include'], column: 'faults.status' },
+    vehicle_id: { type: 'integer', ops: ['eq', 'include'], column: 'faults.vehicle_id' },
+    code: { type: 'string', ops: ['eq', 'include', 'like'], column: 'faults.code' },
+    fault_rule_id: { type: 'integer', ops: ['eq', 'include'], column: 'faults.fault_rule_id' },
+    external_id: { type: 'string', ops: ['eq', 'include'], column: 'faults.external_id' },
+    name: { type: 'string', ops: ['eq', 'like'], column: 'faults.name' },
+    last_occurred_at: { ...datetime, column: 'faults.last_occurred_at' },
+    created_at: { ...datetime, column: 'faults.created_at' },
+    updated_at: { ...datetime, column: 'faults.updated_at' },
+  },
+}
+
+export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret }) => {
+  const { db } = app.database
+
+  app.get(
+    '/faults',
+    {
+      config: { permission: 'faults:read' },
+      schema: {
+        tags,
+        summary: 'List faults',
+        querystring: ListQuerystring,
+        response: { 200: listResponse(Fault, 'A page of faults'), ...apiProblems() },
+      },
+    },
+    async (request, reply) => {
+      const list = parseListQuery(request, listSpec, { secret: cursorSecret, scope: request.accountId })
+      const page = await paginate(db, applyFilters(faultsQuery(db, request.accountId), list.filters), list)
+      return sendList(request, reply, { ...page, records: page.records.map(toFault) }, faultLinks)
+    },
+  )
+
+  app.post(
+    '/faults',
+    {
+      config: { permission: 'faults:write' },
+      attachValidation: true,
+      schema: {
+        tags,
+        summary: 'Create a Fault',
+        description: 'The code must match a Fault Rule of the account. To create many Faults at once, use the Bulk API.',
+        body: CreateFault,
+        response: { 201: resourceResponse(Fault, 'Created', { Location: responseHeaders.Location }), ...apiProblems(409, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const prepared = await prepareFault(db, request.accountId, request.body, bodyFieldErrors(request))
+      if ('errors' in prepared) throw new ValidationFailed(prepared.errors)
+      const [row] = await insertFaults(db, [prepared.values])
+      if (!row) throw new Error('insert returned no row')
+      const fault = toFault({ ...row, vehicle_archived_at: prepared.vehicleArchivedAt })
+      return sendCreated(request, reply, fault, faultLinks(fault))
+    },
+  )
+
+  app.get(
+    '/faults/:id',
+    {
+      config: { permission: 'faults:read' },
+      schema: {
+        tags,
+        summary: 'Show a Fault',
+        params: IdParams,
+        response: {
+          200: resourceResponse(Fault, 'The fault'),
+          304: emptyResponse('Not modified', { ETag: responseHeaders.ETag }),
+          ...apiProblems(404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const row = await findFault(db, request.accountId, request.params.id)
+      if (!row) throw new NotFound()
+      const fault = toFault(row)
+      return sendResource(request, reply, fault, faultLinks(fault))
+    },
+  )
+
+  app.patch(
+    '/faults/:id',
+    {
+      config: { permission: 'faults:write' },
+      schema: {
+        tags,
+        summary: 'Update a Fault (e.g. resolve it)',
+        params: IdParams,
+        body: UpdateFault,
+        response: {
+          200: resourceResponse(Fault, 'Updated (Prefer: return=representation)', {
+            'Preference-Applied': responseHeaders['Preference-Applied'],
+          }),
+          204: emptyResponse('Updated', { ETag: responseHeaders.ETag }),
+          ...apiProblems(404, 412, 413, 415, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { last_occurred_at: lastOccurredAt, ...changes } = request.body
+      const row = await db.transaction().execute(async (trx) => {
+        const current = await findFault(trx, request.accountId, request.params.id)
+        if (!current) throw new NotFound()
+        assertPreconditions(request, toFault(current))
+        const normalized = lastOccurredAt === undefined ? {} : { last_occurred_at: new Date(lastOccurredAt).toISOString() }
+        await updateFault(trx, request.accountId, current.id, { ...changes, ...normalized })
+        return findFault(trx, request.accountId, current.id)
+      })
+      if (!row) throw new NotFound()
+      const fault = toFault(row)
+      return sendUpdated(request, reply, fault, faultLinks(fault))
+    },
+  )
+
+  app.delete(
+    '/faults/:id',
+    {
+      config: { permission: 'faults:write' },
+      schema: { tags, summary: 'Delete a Fault', params: IdParams, response: { 204: emptyResponse('Deleted'), ...apiProblems(404, 412) } },
+    },
+    async (request, reply) => {
+      await db.transaction().execute(async (trx) => {
+        const current = await findFault(trx, request.accountId, request.params.id)
+        if (!current) throw new NotFound()
+        assertPreconditions(request, toFault(current))
+        await deleteFault(trx, request.accountId, current.id)
+      })
+      return reply.code(204).send()
+    },
+  )
+}

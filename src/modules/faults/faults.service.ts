@@ -1,0 +1,59 @@
+// Creating a fault: the rule its code matches decides its rule id, name, description and (ignore) status.
+import type { Kysely } from 'kysely'
+import type { DB } from '../../db/schema.js'
+import type { FieldErrors } from '../../http/problem.js'
+import { addFieldError, messages } from '../../http/validation.js'
+import { findRuleByCode, findVehicleOfAccount, type NewFault } from './faults.repository.js'
+import type { CreateFault } from './faults.schemas.js'
+
+export interface PreparedFault {
+  values: NewFault
+  vehicleArchivedAt: Date | string | null
+}
+
+const present = (text: string | null | undefined): text is string => typeof text === 'string' && text.trim() !== ''
+
+/**
+ * Checks what the schema cannot (the vehicle is the account's; the code matches a rule) and builds the
+ * row. `errors` holds the schema's findings; a field already invalid is not checked again, and every
+ * invalid field ends up in the returned errors at once. Shared by POST /faults and bulk jobs.
+ */
+export async function prepareFault(
+  db: Kysely<DB>,
+  accountId: number,
+  input: Partial<CreateFault>,
+  errors: FieldErrors,
+  options: { idempotencyKey?: string | null; isSample?: boolean } = {},
+): Promise<PreparedFault | { errors: FieldErrors }> {
+  const vehicleId = errors.vehicle_id ? undefined : input.vehicle_id
+  const code = errors.code ? undefined : input.code
+  const [vehicle, rule] = await Promise.all([
+    vehicleId === undefined ? undefined : findVehicleOfAccount(db, accountId, vehicleId),
+    code === undefined ? undefined : findRuleByCode(db, accountId, code),
+  ])
+  if (vehicleId !== undefined && !vehicle) addFieldError(errors, 'vehicle_id', messages.mustExist)
+  if (code !== undefined && !rule) addFieldError(errors, 'code', messages.noFaultRule)
+  if (Object.keys(errors).length > 0 || !vehicle || !rule || code === undefined) return { errors }
+
+  const now = new Date().toISOString()
+  return {
+    vehicleArchivedAt: vehicle.archived_at,
+    values: {
+      account_id: accountId,
+      vehicle_id: vehicle.id,
+      fault_rule_id: rule.id,
+      code,
+      count: input.count ?? 1,
+      description: present(rule.description) ? rule.description : (input.description ?? null),
+      external_id: input.external_id ?? null,
+      last_occurred_at: input.last_occurred_at ? new Date(input.last_occurred_at).toISOString() : now,
+      name: present(rule.name) ? rule.name : (input.name ?? null),
+      status: rule.priority_handling === 'ignore' ? 'ignored' : (input.status ?? 'open'),
+      source: input.source ?? 'api',
+      is_sample: options.isSample ? 1 : 0,
+      idempotency_key: options.idempotencyKey ?? null,
+      created_at: now,
+      updated_at: now,
+    },
+  }
+}
