@@ -10,6 +10,7 @@ import { availability } from './http/availability.js'
 import { contentTypes } from './http/content-types.js'
 import { docs } from './http/docs.js'
 import { clientErrorHandler, errors } from './http/errors.js'
+import { idempotency } from './http/idempotency.js'
 import { createCounter } from './http/limiter.js'
 import { negotiation } from './http/negotiation.js'
 import { genReqId, requestContext } from './http/request-context.js'
@@ -70,6 +71,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(auth, { credentials: identityCredentials(database.db, tokens), failures, quota })
   // After auth, so that a 406 to an authenticated caller still carries its rate-limit headers.
   await app.register(negotiation)
+  await app.register(idempotency, { ttlHours: config.IDEMPOTENCY_TTL_HOURS })
 
   // The product. Cursors are signed with a secret every replica shares, so any replica continues a list.
   const cursorSecret = await serverSecret(database.db, 'cursor_signing_secret')

@@ -112,7 +112,21 @@ export interface FaultsTable {
   updated_at: Timestamp
 }
 
+export interface IdempotencyKeysTable {
+  account_id: number
+  key: string
+  fingerprint: string
+  status: 'in_flight' | 'completed'
+  response_status: number | null
+  response_body: string | null
+  location: string | null
+  lease: string
+  locked_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface DB {
+  idempotency_keys: IdempotencyKeysTable
   vehicles: VehiclesTable
   fault_rules: FaultRulesTable
   faults: FaultsTable

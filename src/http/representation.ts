@@ -37,6 +37,17 @@ export function sendCreated(request: FastifyRequest, reply: FastifyReply, resour
   return reply.type(mediaType(request)).send(bodyOf(request, resource, links))
 }
 
+/** A create replayed with its Idempotency-Key: 200, the same Location and body, Idempotent-Replayed: true. */
+export function sendReplayed(request: FastifyRequest, reply: FastifyReply, resource: object, links: Links): FastifyReply {
+  return reply
+    .code(200)
+    .header('Location', links.self)
+    .header('ETag', tagOf(request, resource))
+    .header('Idempotent-Replayed', 'true')
+    .type(mediaType(request))
+    .send(bodyOf(request, resource, links))
+}
+
 /** PATCH: 204 with the new ETag; 200 and the resource with Prefer: return=representation (CONTRACT §4). */
 export function sendUpdated(request: FastifyRequest, reply: FastifyReply, resource: object, links: Links): FastifyReply {
   reply.header('ETag', tagOf(request, resource))
@@ -66,6 +77,7 @@ export const responseHeaders = {
   Location: header('Path of the created resource'),
   Link: header('<next page>; rel="next", when there is a next page'),
   'Preference-Applied': header('The Prefer preferences honoured, e.g. return=representation', 255),
+  'Idempotent-Replayed': header('true: this answers an earlier request with the same Idempotency-Key and payload', 8),
 } as const
 
 /**
@@ -97,3 +109,6 @@ interface EmptyResponse {
   description: string
   headers?: Record<string, TSchema>
 }
+
+/** The headers of a 200 that replays a create (CONTRACT §7). */
+export const replayHeaders = { Location: responseHeaders.Location, 'Idempotent-Replayed': responseHeaders['Idempotent-Replayed'] }

@@ -15,9 +15,11 @@ export const ProblemSchema = Type.Object(
 export const ValidationProblemSchema = Type.Object(
   {
     ...ProblemSchema.properties,
-    errors: Type.Record(Type.String(), Type.Array(Type.String({ maxLength: 255 }), { maxItems: 20 }), {
-      description: 'Field → human-readable messages (Fleetio style)',
-    }),
+    errors: Type.Optional(
+      Type.Record(Type.String(), Type.Array(Type.String({ maxLength: 255 }), { maxItems: 20 }), {
+        description: 'Field → human-readable messages (Fleetio style); absent for /problems/idempotency-key-reused',
+      }),
+    ),
   },
   { additionalProperties: true },
 )
@@ -99,3 +101,10 @@ export function withRateLimitHeaders(responses: Record<number | string, unknown>
   }
   return result
 }
+
+/** The Idempotency-Key request header (CONTRACT §7), for routes that create. */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ maxLength: 257, description: 'Makes the create safe to retry: 1-255 printable characters, kept 24 hours' }),
+  ),
+})

@@ -4,12 +4,14 @@ import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js'
 import { assertPreconditions } from '../../http/conditional.js'
 import type { CursorSecret } from '../../http/cursor.js'
 import { applyFilters } from '../../http/filters.js'
+import { completeIdempotency } from '../../http/idempotency.js'
 import { ListQuerystring, type ListSpec, parseListQuery } from '../../http/list-query.js'
 import { paginate } from '../../http/pagination.js'
 import { NotFound, Problem, problemTypes, ValidationFailed } from '../../http/problem.js'
 import {
   emptyResponse,
   listResponse,
+  replayHeaders,
   resourceResponse,
   responseHeaders,
   sendCreated,
@@ -17,7 +19,7 @@ import {
   sendResource,
   sendUpdated,
 } from '../../http/representation.js'
-import { apiProblems, IdParams } from '../../http/schemas.js'
+import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { messages } from '../../http/validation.js'
 import { deleteFaultRule, faultRulesQuery, findFaultRule, insertFaultRule, toFaultRule, updateFaultRule } from './fault-rules.repository.js'
 import { CreateFaultRule, FaultRule, UpdateFaultRule } from './fault-rules.schemas.js'
@@ -69,19 +71,28 @@ export const faultRulesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorS
   app.post(
     '/fault_rules',
     {
-      config: { permission: 'fault_rules:write' },
+      config: { permission: 'fault_rules:write', idempotent: true },
       schema: {
         tags,
         summary: 'Create a fault rule',
         body: CreateFaultRule,
+        headers: IdempotencyHeaders,
         response: {
           201: resourceResponse(FaultRule, 'Created', { Location: responseHeaders.Location }),
+          200: resourceResponse(FaultRule, 'Replayed: the same Idempotency-Key and payload were sent before', replayHeaders),
           ...apiProblems(409, 413, 415, 422),
         },
       },
     },
     async (request, reply) => {
-      const rule = toFaultRule(await insertFaultRule(db, request.accountId, request.body).catch(codeTaken))
+      const rule = await db
+        .transaction()
+        .execute(async (trx) => {
+          const created = toFaultRule(await insertFaultRule(trx, request.accountId, request.body))
+          await completeIdempotency(trx, request, { location: linksOf(created).self, resource: created, links: linksOf(created) })
+          return created
+        })
+        .catch(codeTaken)
       return sendCreated(request, reply, rule, linksOf(rule))
     },
   )

@@ -3,12 +3,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { assertPreconditions } from '../../http/conditional.js'
 import type { CursorSecret } from '../../http/cursor.js'
 import { applyFilters } from '../../http/filters.js'
+import { completeIdempotency } from '../../http/idempotency.js'
 import { ListQuerystring, type ListSpec, parseListQuery } from '../../http/list-query.js'
 import { paginate } from '../../http/pagination.js'
 import { NotFound, ValidationFailed } from '../../http/problem.js'
 import {
   emptyResponse,
   listResponse,
+  replayHeaders,
   resourceResponse,
   responseHeaders,
   sendCreated,
@@ -16,7 +18,7 @@ import {
   sendResource,
   sendUpdated,
 } from '../../http/representation.js'
-import { apiProblems, IdParams } from '../../http/schemas.js'
+import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { bodyFieldErrors } from '../../http/validation.js'
 import { deleteFault, faultsQuery, findFault, insertFaults, toFault, updateFault } from './faults.repository.js'
 import { CreateFault, Fault, UpdateFault } from './faults.schemas.js'
@@ -75,22 +77,32 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
   app.post(
     '/faults',
     {
-      config: { permission: 'faults:write' },
+      config: { permission: 'faults:write', idempotent: true },
       attachValidation: true,
       schema: {
         tags,
         summary: 'Create a Fault',
         description: 'The code must match a Fault Rule of the account. To create many Faults at once, use the Bulk API.',
         body: CreateFault,
-        response: { 201: resourceResponse(Fault, 'Created', { Location: responseHeaders.Location }), ...apiProblems(409, 413, 415, 422) },
+        headers: IdempotencyHeaders,
+        response: {
+          201: resourceResponse(Fault, 'Created', { Location: responseHeaders.Location }),
+          200: resourceResponse(Fault, 'Replayed: the same Idempotency-Key and payload were sent before', replayHeaders),
+          ...apiProblems(409, 413, 415, 422),
+        },
       },
     },
     async (request, reply) => {
-      const prepared = await prepareFault(db, request.accountId, request.body, bodyFieldErrors(request))
+      const idempotencyKey = request.idempotency?.key ?? null
+      const prepared = await prepareFault(db, request.accountId, request.body, bodyFieldErrors(request), { idempotencyKey })
       if ('errors' in prepared) throw new ValidationFailed(prepared.errors)
-      const [row] = await insertFaults(db, [prepared.values])
-      if (!row) throw new Error('insert returned no row')
-      const fault = toFault({ ...row, vehicle_archived_at: prepared.vehicleArchivedAt })
+      const fault = await db.transaction().execute(async (trx) => {
+        const [row] = await insertFaults(trx, [prepared.values])
+        if (!row) throw new Error('insert returned no row')
+        const created = toFault({ ...row, vehicle_archived_at: prepared.vehicleArchivedAt })
+        await completeIdempotency(trx, request, { location: faultLinks(created).self, resource: created, links: faultLinks(created) })
+        return created
+      })
       return sendCreated(request, reply, fault, faultLinks(fault))
     },
   )

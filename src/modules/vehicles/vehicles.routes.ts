@@ -5,12 +5,14 @@ import { isUniqueViolation } from '../../db/errors.js'
 import { assertPreconditions } from '../../http/conditional.js'
 import type { CursorSecret } from '../../http/cursor.js'
 import { applyFilters } from '../../http/filters.js'
+import { completeIdempotency } from '../../http/idempotency.js'
 import { ListQuerystring, type ListSpec, parseListQuery } from '../../http/list-query.js'
 import { paginate } from '../../http/pagination.js'
 import { NotFound, ValidationFailed } from '../../http/problem.js'
 import {
   emptyResponse,
   listResponse,
+  replayHeaders,
   resourceResponse,
   responseHeaders,
   sendCreated,
@@ -18,7 +20,7 @@ import {
   sendResource,
   sendUpdated,
 } from '../../http/representation.js'
-import { apiProblems, IdParams } from '../../http/schemas.js'
+import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { messages } from '../../http/validation.js'
 import { deleteVehicle, findVehicle, insertVehicle, toVehicle, updateVehicle, vehiclesQuery } from './vehicles.repository.js'
 import { CreateVehicle, UpdateVehicle, Vehicle } from './vehicles.schemas.js'
@@ -82,17 +84,28 @@ export const vehiclesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSec
   app.post(
     '/vehicles',
     {
-      config: { permission: 'vehicles:write' },
+      config: { permission: 'vehicles:write', idempotent: true },
       schema: {
         tags,
         summary: 'Create a vehicle',
         body: CreateVehicle,
-        response: { 201: resourceResponse(Vehicle, 'Created', { Location: responseHeaders.Location }), ...apiProblems(409, 413, 415, 422) },
+        headers: IdempotencyHeaders,
+        response: {
+          201: resourceResponse(Vehicle, 'Created', { Location: responseHeaders.Location }),
+          200: resourceResponse(Vehicle, 'Replayed: the same Idempotency-Key and payload were sent before', replayHeaders),
+          ...apiProblems(409, 413, 415, 422),
+        },
       },
     },
     async (request, reply) => {
-      const row = await insertVehicle(db, request.accountId, request.body).catch(nameTaken)
-      const vehicle = toVehicle(row)
+      const vehicle = await db
+        .transaction()
+        .execute(async (trx) => {
+          const created = toVehicle(await insertVehicle(trx, request.accountId, request.body))
+          await completeIdempotency(trx, request, { location: linksOf(created).self, resource: created, links: linksOf(created) })
+          return created
+        })
+        .catch(nameTaken)
       return sendCreated(request, reply, vehicle, linksOf(vehicle))
     },
   )

@@ -1,0 +1,211 @@
+// Idempotency-Key on creates (CONTRACT §7, IETF draft): claim the key, run once, record the outcome
+// in the write's own transaction, replay it after. A unique key per account decides races.
+import { createHash, randomBytes } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Kysely, Transaction } from 'kysely'
+import { isUniqueViolation } from '../db/errors.js'
+import type { DB } from '../db/schema.js'
+import type { Links } from './hal.js'
+import { Problem, problemTypes } from './problem.js'
+import { sendReplayed } from './representation.js'
+
+/** A claim older than this is a holder that died before committing (its write never happened). */
+const LEASE_SECONDS = 60
+/** How often expired keys are purged. */
+const PURGE_INTERVAL_MS = 10 * 60 * 1000
+/** 1..255 printable ASCII, optionally as a Structured Field string ("…"), as the draft writes it. */
+const KEY = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route creates something and honours Idempotency-Key. */
+    idempotent?: boolean
+  }
+  interface FastifyRequest {
+    idempotency: Claim | null
+  }
+}
+
+interface Claim {
+  accountId: number
+  key: string
+  lease: string
+  completed: boolean
+}
+
+export interface StoredOutcome {
+  location: string
+  resource: object
+  links: Links
+}
+
+function parseKey(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined
+  const raw = (Array.isArray(header) ? header.join(',') : header).trim()
+  const key = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw
+  if (KEY.test(key)) return key
+  throw new Problem(problemTypes.invalidParameter, 'Idempotency-Key must be 1 to 255 printable ASCII characters.', {
+    extensions: { parameter: 'Idempotency-Key' },
+  })
+}
+
+/** JSON with sorted keys: the same payload written in another key order is the same request. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}
+
+/** What makes two requests "the same" for a key: method, path and the body up to key order. */
+export function fingerprint(method: string, url: string, body: unknown): string {
+  const path = url.split('?', 1)[0]
+  return createHash('sha256')
+    .update(`${method} ${path}\n${canonical(body)}`)
+    .digest('hex')
+}
+
+type Decision = { claimed: Claim } | { replay: StoredOutcome & { status: number } }
+
+async function claim(db: Kysely<DB>, accountId: number, key: string, fingerprint: string, ttlHours: number): Promise<Decision> {
+  const now = new Date()
+  const lease = randomBytes(12).toString('hex')
+  const row = {
+    account_id: accountId,
+    key,
+    fingerprint,
+    status: 'in_flight' as const,
+    lease,
+    locked_at: now.toISOString(),
+    expires_at: new Date(now.getTime() + ttlHours * 3_600_000).toISOString(),
+  }
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await db.insertInto('idempotency_keys').values(row).execute()
+      return { claimed: { accountId, key, lease, completed: false } }
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error
+    }
+    const existing = await db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('key', '=', key)
+      .executeTakeFirst()
+    if (!existing) continue // expired and purged between the two statements: try the insert again
+    if (
+      Date.parse(String(existing.expires_at instanceof Date ? existing.expires_at.toISOString() : existing.expires_at)) <= now.getTime()
+    ) {
+      await db
+        .deleteFrom('idempotency_keys')
+        .where('account_id', '=', accountId)
+        .where('key', '=', key)
+        .where('lease', '=', existing.lease)
+        .execute()
+      continue
+    }
+    if (existing.fingerprint !== fingerprint) {
+      throw new Problem(problemTypes.idempotencyKeyReused, 'This Idempotency-Key was used with a different request; use a new key.')
+    }
+    if (existing.status === 'completed') {
+      const stored = JSON.parse(existing.response_body ?? '{}') as Omit<StoredOutcome, 'location'>
+      return { replay: { ...stored, location: existing.location ?? '', status: existing.response_status ?? 201 } }
+    }
+    const lockedAt = existing.locked_at instanceof Date ? existing.locked_at.getTime() : Date.parse(existing.locked_at)
+    if (now.getTime() - lockedAt < LEASE_SECONDS * 1000) {
+      throw new Problem(
+        problemTypes.idempotencyKeyInUse,
+        'A request with this Idempotency-Key is still being processed; retry when it completes.',
+      )
+    }
+    // The holder died without committing: take the key over, unless another retry just did.
+    const taken = await db
+      .updateTable('idempotency_keys')
+      .set({ lease, locked_at: row.locked_at })
+      .where('account_id', '=', accountId)
+      .where('key', '=', key)
+      .where('lease', '=', existing.lease)
+      .where('status', '=', 'in_flight')
+      .executeTakeFirst()
+    if (Number(taken.numUpdatedRows) === 1) return { claimed: { accountId, key, lease, completed: false } }
+    throw new Problem(
+      problemTypes.idempotencyKeyInUse,
+      'A request with this Idempotency-Key is still being processed; retry when it completes.',
+    )
+  }
+  throw new Problem(problemTypes.idempotencyKeyInUse, 'A request with this Idempotency-Key is being processed; retry shortly.')
+}
+
+/**
+ * Records the outcome in the write's transaction, so the write and its record commit together or not
+ * at all. Throws (rolling the write back) when the lease was lost to a retry that took the key over.
+ */
+export async function completeIdempotency(trx: Transaction<DB>, request: FastifyRequest, outcome: StoredOutcome): Promise<void> {
+  const claimed = request.idempotency
+  if (!claimed) return
+  const result = await trx
+    .updateTable('idempotency_keys')
+    .set({
+      status: 'completed',
+      response_status: 201,
+      response_body: JSON.stringify({ resource: outcome.resource, links: outcome.links }),
+      location: outcome.location,
+    })
+    .where('account_id', '=', claimed.accountId)
+    .where('key', '=', claimed.key)
+    .where('lease', '=', claimed.lease)
+    .where('status', '=', 'in_flight')
+    .executeTakeFirst()
+  if (Number(result.numUpdatedRows) !== 1) {
+    throw new Problem(problemTypes.idempotencyKeyInUse, 'Another request took over this Idempotency-Key; nothing was written.')
+  }
+  claimed.completed = true
+}
+
+async function release(db: Kysely<DB>, claimed: Claim): Promise<void> {
+  await db
+    .deleteFrom('idempotency_keys')
+    .where('account_id', '=', claimed.accountId)
+    .where('key', '=', claimed.key)
+    .where('lease', '=', claimed.lease)
+    .where('status', '=', 'in_flight')
+    .execute()
+}
+
+/** Deletes keys past their expiry; returns how many. Runs in the background every few minutes. */
+export async function purgeExpiredKeys(db: Kysely<DB>, now = new Date()): Promise<number> {
+  const result = await db.deleteFrom('idempotency_keys').where('expires_at', '<', now.toISOString()).executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+async function idempotencyPlugin(app: FastifyInstance, options: { ttlHours: number }): Promise<void> {
+  const { db } = app.database
+  app.decorateRequest('idempotency', null)
+
+  // Before validation: the fingerprint is of the body as sent, before defaults and stripping.
+  app.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.routeOptions.config.idempotent || request.accountId === 0) return
+    const key = parseKey(request.headers['idempotency-key'])
+    if (key === undefined) return
+    const decision = await claim(db, request.accountId, key, fingerprint(request.method, request.url, request.body), options.ttlHours)
+    if ('replay' in decision) return sendReplayed(request, reply, decision.replay.resource, decision.replay.links)
+    request.idempotency = decision.claimed
+  })
+
+  // Whatever did not complete (a 4xx, a 5xx, an aborted request) frees the key for a retry.
+  app.addHook('onResponse', async (request) => {
+    const claimed = request.idempotency
+    if (claimed && !claimed.completed) await release(db, claimed)
+  })
+
+  const purge = setInterval(() => {
+    purgeExpiredKeys(db).catch((error: unknown) => app.log.warn({ err: error }, 'idempotency key purge failed'))
+  }, PURGE_INTERVAL_MS)
+  purge.unref()
+  app.addHook('onClose', async () => clearInterval(purge))
+}
+
+export const idempotency = fp(idempotencyPlugin, { name: 'idempotency', dependencies: ['auth', 'database'] })

@@ -1,0 +1,184 @@
+// Idempotency-Key on creates (CONTRACT §7): replay, mismatch, in flight, malformed, expiry, races.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { fingerprint, purgeExpiredKeys } from '../../src/http/idempotency.js'
+import { buildTestApp, engine, expectProblem, type TestApp } from '../helpers/app.js'
+import { makeAccount, type TestAccount } from '../helpers/factories.js'
+import { makeRule, makeVehicle } from '../helpers/fleet.js'
+
+describe(`Idempotency-Key (${engine})`, () => {
+  let t: TestApp
+  let acme: TestAccount
+  let vehicleId: number
+  before(async () => {
+    t = await buildTestApp()
+    acme = await makeAccount(t.app)
+    vehicleId = (await makeVehicle(t.app, acme.accountId)).id
+    await makeRule(t.app, acme.accountId, { code: 'P0420' })
+  })
+  after(() => t.close())
+
+  const post = (payload: unknown, key?: string, account: TestAccount = acme, extra: Record<string, string> = {}) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/faults',
+      headers: { ...account.headers, ...(key === undefined ? {} : { 'idempotency-key': key }), ...extra },
+      payload: payload as object,
+    })
+  const faultCount = async () =>
+    Number(
+      (
+        await t.app.database.db
+          .selectFrom('faults')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    )
+
+  it('replays a create with 200, the same Location and body, and Idempotent-Replayed: true', async () => {
+    const first = await post({ vehicle_id: vehicleId, code: 'P0420', count: 2 }, 'replay-1')
+    assert.equal(first.statusCode, 201)
+    assert.equal(first.headers['idempotent-replayed'], undefined)
+    assert.equal(first.json().idempotency_key, 'replay-1')
+    const before = await faultCount()
+    // The same payload with its keys in another order is the same request.
+    const again = await post({ count: 2, code: 'P0420', vehicle_id: vehicleId }, 'replay-1')
+    assert.equal(again.statusCode, 200)
+    assert.equal(again.headers['idempotent-replayed'], 'true')
+    assert.equal(again.headers.location, first.headers.location)
+    assert.equal(again.headers.etag, first.headers.etag)
+    assert.deepEqual(again.json(), first.json())
+    assert.equal(await faultCount(), before, 'nothing written twice')
+    const hal = await post({ vehicle_id: vehicleId, code: 'P0420', count: 2 }, 'replay-1', acme, { accept: 'application/hal+json' })
+    assert.equal(hal.statusCode, 200)
+    assert.equal(hal.json()._links.self.href, first.headers.location)
+  })
+
+  it('accepts the key as a Structured Field string too', async () => {
+    const first = await post({ vehicle_id: vehicleId, code: 'P0420' }, '"sf-key-1"')
+    assert.equal(first.statusCode, 201)
+    assert.equal(first.json().idempotency_key, 'sf-key-1')
+    assert.equal((await post({ vehicle_id: vehicleId, code: 'P0420' }, 'sf-key-1')).statusCode, 200)
+  })
+
+  it('answers the same key with another payload with 422 idempotency-key-reused, writing nothing', async () => {
+    assert.equal((await post({ vehicle_id: vehicleId, code: 'P0420' }, 'reused-1')).statusCode, 201)
+    const before = await faultCount()
+    const reused = await post({ vehicle_id: vehicleId, code: 'P0420', count: 5 }, 'reused-1')
+    const body = expectProblem(reused, 422, '/problems/idempotency-key-reused')
+    assert.equal(body.title, 'Idempotency key reused')
+    assert.equal(await faultCount(), before)
+  })
+
+  it('answers 409 idempotency-key-in-use while the first request is in flight (422 still wins for another payload)', async () => {
+    const payload = { vehicle_id: vehicleId, code: 'P0420', count: 6 }
+    await t.app.database.db
+      .insertInto('idempotency_keys')
+      .values({
+        account_id: acme.accountId,
+        key: 'busy-1',
+        fingerprint: fingerprint('POST', '/api/v1/faults', payload),
+        status: 'in_flight',
+        lease: 'someone-else',
+        locked_at: new Date().toISOString(),
+        expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+      })
+      .execute()
+    const before = await faultCount()
+    const busy = await post(payload, 'busy-1')
+    const body = expectProblem(busy, 409, '/problems/idempotency-key-in-use')
+    assert.equal(body.title, 'Idempotency key in use')
+    expectProblem(await post({ ...payload, count: 1 }, 'busy-1'), 422, '/problems/idempotency-key-reused')
+    assert.equal(await faultCount(), before)
+  })
+
+  it('takes over a claim whose holder died before committing', async () => {
+    const db = t.app.database.db
+    const first = await post({ vehicle_id: vehicleId, code: 'P0420', count: 7 }, 'takeover-1')
+    assert.equal(first.statusCode, 201)
+    // Rewind it to a claim that never completed, as if the process died before its commit.
+    await db.deleteFrom('faults').where('id', '=', first.json().id).execute()
+    await db
+      .updateTable('idempotency_keys')
+      .set({ status: 'in_flight', response_body: null, locked_at: new Date(Date.now() - 5 * 60_000).toISOString() })
+      .where('key', '=', 'takeover-1')
+      .execute()
+    const retried = await post({ vehicle_id: vehicleId, code: 'P0420', count: 7 }, 'takeover-1')
+    assert.equal(retried.statusCode, 201)
+    assert.equal((await post({ vehicle_id: vehicleId, code: 'P0420', count: 7 }, 'takeover-1')).statusCode, 200)
+  })
+
+  it('answers a malformed key with 400 naming the header', async () => {
+    for (const key of ['', 'x'.repeat(256), 'tab\there', 'bell\u0007', '""']) {
+      const response = await post({ vehicle_id: vehicleId, code: 'P0420' }, key)
+      const body = expectProblem(response, 400, '/problems/invalid-parameter')
+      assert.equal(body.parameter, 'Idempotency-Key', JSON.stringify(key))
+    }
+    assert.equal((await post({ vehicle_id: vehicleId, code: 'P0420' }, 'k'.repeat(255))).statusCode, 201)
+  })
+
+  it('frees the key when the request fails, so a corrected retry runs', async () => {
+    const failed = await post({ vehicle_id: vehicleId, code: 'NOPE' }, 'fix-1')
+    expectProblem(failed, 422, '/problems/validation-error')
+    const fixed = await post({ vehicle_id: vehicleId, code: 'P0420' }, 'fix-1')
+    assert.equal(fixed.statusCode, 201)
+  })
+
+  it('scopes keys to the account', async () => {
+    const globex = await makeAccount(t.app)
+    const globexVehicle = await makeVehicle(t.app, globex.accountId)
+    await makeRule(t.app, globex.accountId, { code: 'P0420' })
+    assert.equal((await post({ vehicle_id: vehicleId, code: 'P0420' }, 'shared-1')).statusCode, 201)
+    const other = await post({ vehicle_id: globexVehicle.id, code: 'P0420' }, 'shared-1', globex)
+    assert.equal(other.statusCode, 201)
+    assert.equal(other.json().account_id, globex.accountId)
+  })
+
+  it('forgets a key after it expires: the same key then creates anew, and the purge deletes expired keys', async () => {
+    const db = t.app.database.db
+    const first = await post({ vehicle_id: vehicleId, code: 'P0420' }, 'expiry-1')
+    await db
+      .updateTable('idempotency_keys')
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('key', '=', 'expiry-1')
+      .execute()
+    const second = await post({ vehicle_id: vehicleId, code: 'P0420', count: 3 }, 'expiry-1')
+    assert.equal(second.statusCode, 201)
+    assert.notEqual(second.json().id, first.json().id)
+    await db
+      .updateTable('idempotency_keys')
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('key', '=', 'expiry-1')
+      .execute()
+    assert.ok((await purgeExpiredKeys(db)) >= 1)
+    const left = await db.selectFrom('idempotency_keys').select('key').where('key', '=', 'expiry-1').execute()
+    assert.equal(left.length, 0)
+  })
+
+  it('creates exactly one record when the same key arrives many times at once', async () => {
+    const before = await faultCount()
+    const responses = await Promise.all(Array.from({ length: 8 }, () => post({ vehicle_id: vehicleId, code: 'P0420', count: 4 }, 'race-1')))
+    const statuses = responses.map((response) => response.statusCode)
+    assert.equal(statuses.filter((status) => status === 201).length, 1, statuses.join(','))
+    assert.ok(
+      statuses.every((status) => status === 201 || status === 200 || status === 409),
+      statuses.join(','),
+    )
+    assert.equal(await faultCount(), before + 1)
+  })
+
+  it('works the same for vehicles and fault rules', async () => {
+    for (const [url, payload] of [
+      ['/api/v1/vehicles', { name: 'Idem truck' }],
+      ['/api/v1/fault_rules', { code: 'IDEM1' }],
+    ] as const) {
+      const send = () => t.app.inject({ method: 'POST', url, headers: { ...acme.headers, 'idempotency-key': `res-${url}` }, payload })
+      const first = await send()
+      assert.equal(first.statusCode, 201, first.body)
+      const again = await send()
+      assert.equal(again.statusCode, 200)
+      assert.equal(again.headers['idempotent-replayed'], 'true')
+      assert.deepEqual(again.json(), first.json())
+    }
+  })
+})
