@@ -1,15 +1,41 @@
 // API keys: a member makes and revokes their own; an admin may for any member of the account.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { applyFilters } from '../../http/filters.js'
+import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
+import { paginate } from '../../http/pagination.js'
 import { NotFound, Problem, problemTypes } from '../../http/problem.js'
+import { listResponse, sendList } from '../../http/representation.js'
 import { apiProblems, IdParams, NoContent } from '../../http/schemas.js'
-import { CreateApiKey, CreatedApiKey } from './identity.schemas.js'
-import { createKey, keysQuery, revokeKey } from './keys.repository.js'
+import { cursorSecret, keyLinks, keysList } from './identity.lists.js'
+import { ApiKey, CreateApiKey, CreatedApiKey } from './identity.schemas.js'
+import { createKey, keysQuery, revokeKey, toApiKey } from './keys.repository.js'
 import { findMember } from './members.repository.js'
 
 const tags = ['api keys']
 
 export const apiKeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.database
+  const secret = await cursorSecret(db)
+
+  app.get(
+    '/api_keys',
+    {
+      config: { permission: 'member' },
+      schema: {
+        tags,
+        summary: "Live API keys, without their secrets: the caller's own; an admin sees every member's",
+        querystring: ListQuerystring,
+        response: { 200: listResponse(ApiKey, 'A page of API keys'), ...apiProblems() },
+      },
+    },
+    async (request, reply) => {
+      const viewer = { userId: request.principal?.userId ?? 0, ofAllMembers: request.principal?.role === 'admin' }
+      const scope = `${request.accountId}:${viewer.ofAllMembers ? 'all' : viewer.userId}`
+      const list = parseListQuery(request, keysList, { secret, scope })
+      const page = await paginate(db, applyFilters(keysQuery(db, request.accountId, viewer), list.filters), list)
+      return sendList(request, reply, { ...page, records: page.records.map(toApiKey) }, keyLinks)
+    },
+  )
 
   app.post(
     '/api_keys',
@@ -43,7 +69,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const viewer = { userId: request.principal?.userId ?? 0, ofAllMembers: request.principal?.role === 'admin' }
-      const key = await keysQuery(db, request.accountId, viewer).where('k.id', '=', request.params.id).executeTakeFirst()
+      const key = await keysQuery(db, request.accountId, viewer).where('api_keys.id', '=', request.params.id).executeTakeFirst()
       if (!key) throw new NotFound()
       await revokeKey(db, key.id)
       return reply.code(204).send(null)

@@ -5,7 +5,15 @@ import type { Scope } from '../../http/access.js'
 import { issueApiKey, issueClientCredentials } from './credentials.js'
 import type { ApiKey, OAuthClient } from './identity.schemas.js'
 
-const keyColumns = ['k.id', 'k.name', 'k.prefix', 'k.user_id', 'k.api_version', 'k.created_at', 'k.last_used_at'] as const
+const keyColumns = [
+  'api_keys.id',
+  'api_keys.name',
+  'api_keys.prefix',
+  'api_keys.user_id',
+  'api_keys.api_version',
+  'api_keys.created_at',
+  'api_keys.last_used_at',
+] as const
 
 export function toApiKey(row: {
   id: number
@@ -25,11 +33,13 @@ export function toApiKey(row: {
  */
 export function keysQuery(db: Kysely<DB>, accountId: number, viewer: { userId: number; ofAllMembers: boolean }) {
   let query = db
-    .selectFrom('api_keys as k')
-    .innerJoin('memberships as m', (join) => join.onRef('m.user_id', '=', 'k.user_id').on('m.account_id', '=', accountId))
+    .selectFrom('api_keys')
+    .innerJoin('memberships', (join) =>
+      join.onRef('memberships.user_id', '=', 'api_keys.user_id').on('memberships.account_id', '=', accountId),
+    )
     .select(keyColumns)
-    .where('k.revoked_at', 'is', null)
-  if (!viewer.ofAllMembers) query = query.where('k.user_id', '=', viewer.userId)
+    .where('api_keys.revoked_at', 'is', null)
+  if (!viewer.ofAllMembers) query = query.where('api_keys.user_id', '=', viewer.userId)
   return query
 }
 

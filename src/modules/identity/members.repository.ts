@@ -6,7 +6,15 @@ import { CURRENT_API_VERSION } from '../../http/api-version.js'
 import { issueAccountToken, issueApiKey } from './credentials.js'
 import type { User } from './identity.schemas.js'
 
-const memberColumns = ['u.id', 'u.email', 'u.first_name', 'u.last_name', 'm.role', 'm.created_at'] as const
+// Full table names, no aliases: list specs name these columns, and paginate() types the query by the database's tables.
+const memberColumns = [
+  'users.id',
+  'users.email',
+  'users.first_name',
+  'users.last_name',
+  'memberships.role',
+  'memberships.created_at',
+] as const
 
 export function toUser(row: {
   id: number
@@ -22,14 +30,14 @@ export function toUser(row: {
 /** The members of an account, as a query the caller pages through. */
 export function membersQuery(db: Kysely<DB>, accountId: number) {
   return db
-    .selectFrom('memberships as m')
-    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .selectFrom('memberships')
+    .innerJoin('users', 'users.id', 'memberships.user_id')
     .select(memberColumns)
-    .where('m.account_id', '=', accountId)
+    .where('memberships.account_id', '=', accountId)
 }
 
 export async function findMember(db: Kysely<DB>, accountId: number, userId: number) {
-  return membersQuery(db, accountId).where('u.id', '=', userId).executeTakeFirst()
+  return membersQuery(db, accountId).where('users.id', '=', userId).executeTakeFirst()
 }
 
 export async function findUser(db: Kysely<DB>, userId: number) {
@@ -39,10 +47,10 @@ export async function findUser(db: Kysely<DB>, userId: number) {
 /** The accounts a user belongs to, with the role in each. */
 export function accountsOfUserQuery(db: Kysely<DB>, userId: number) {
   return db
-    .selectFrom('memberships as m')
-    .innerJoin('accounts as a', 'a.id', 'm.account_id')
-    .select(['a.id', 'a.name', 'a.account_token', 'm.role'])
-    .where('m.user_id', '=', userId)
+    .selectFrom('memberships')
+    .innerJoin('accounts', 'accounts.id', 'memberships.account_id')
+    .select(['accounts.id', 'accounts.name', 'accounts.account_token', 'memberships.role'])
+    .where('memberships.user_id', '=', userId)
 }
 
 export interface NewUser {

@@ -1,14 +1,38 @@
 // OAuth clients of the account (admin): each gets a client id and a secret shown once.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { applyFilters } from '../../http/filters.js'
+import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
+import { paginate } from '../../http/pagination.js'
 import { NotFound } from '../../http/problem.js'
+import { listResponse, sendList } from '../../http/representation.js'
 import { apiProblems, IdParams, NoContent } from '../../http/schemas.js'
-import { CreatedOAuthClient, CreateOAuthClient } from './identity.schemas.js'
-import { createClient, revokeClient } from './keys.repository.js'
+import { clientLinks, clientsList, cursorSecret } from './identity.lists.js'
+import { CreatedOAuthClient, CreateOAuthClient, OAuthClient } from './identity.schemas.js'
+import { clientsQuery, createClient, revokeClient, toClient } from './keys.repository.js'
 
 const tags = ['oauth clients']
 
 export const oauthClientsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.database
+  const secret = await cursorSecret(db)
+
+  app.get(
+    '/oauth_clients',
+    {
+      config: { permission: 'admin' },
+      schema: {
+        tags,
+        summary: 'Live OAuth clients of the account, without their secrets',
+        querystring: ListQuerystring,
+        response: { 200: listResponse(OAuthClient, 'A page of OAuth clients'), ...apiProblems() },
+      },
+    },
+    async (request, reply) => {
+      const list = parseListQuery(request, clientsList, { secret, scope: request.accountId })
+      const page = await paginate(db, applyFilters(clientsQuery(db, request.accountId), list.filters), list)
+      return sendList(request, reply, { ...page, records: page.records.map(toClient) }, clientLinks)
+    },
+  )
 
   app.post(
     '/oauth_clients',

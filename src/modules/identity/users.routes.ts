@@ -1,17 +1,24 @@
-// The caller (/users/me) and the members of the account (/users): admins add, re-role and remove.
+// The caller (/users/me, /accounts) and the members of the account (/users): admins add, re-role and remove.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isUniqueViolation } from '../../db/errors.js'
+import { applyFilters } from '../../http/filters.js'
+import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
+import { paginate } from '../../http/pagination.js'
 import { NotFound, Problem, problemTypes, ValidationFailed } from '../../http/problem.js'
+import { listResponse, sendList } from '../../http/representation.js'
 import { apiProblems, IdParams, NoContent } from '../../http/schemas.js'
 import { messages } from '../../http/validation.js'
-import { CreateUser, UpdateUser, User } from './identity.schemas.js'
+import { accountLinks, accountsList, cursorSecret, membersList, userLinks } from './identity.lists.js'
+import { Account, CreateUser, UpdateUser, User } from './identity.schemas.js'
 import {
+  accountsOfUserQuery,
   addMembership,
   countAdmins,
   findMember,
   findOrCreateUser,
   findUser,
   lockAccount,
+  membersQuery,
   removeMembership,
   setRole,
   toUser,
@@ -21,6 +28,44 @@ const tags = ['users']
 
 export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db, engine } = app.database
+  const secret = await cursorSecret(db)
+
+  app.get(
+    '/accounts',
+    {
+      config: { permission: 'user' },
+      schema: {
+        tags: ['accounts'],
+        summary: "The caller's accounts, with the role in each (needs only the API key)",
+        querystring: ListQuerystring,
+        response: { 200: listResponse(Account, 'A page of accounts'), ...apiProblems() },
+      },
+    },
+    async (request, reply) => {
+      const userId = request.principal?.userId ?? 0
+      const list = parseListQuery(request, accountsList, { secret, scope: `user:${userId}` })
+      const page = await paginate(db, applyFilters(accountsOfUserQuery(db, userId), list.filters), list)
+      return sendList(request, reply, page, accountLinks)
+    },
+  )
+
+  app.get(
+    '/users',
+    {
+      config: { permission: 'member' },
+      schema: {
+        tags,
+        summary: 'The members of the account, with their roles',
+        querystring: ListQuerystring,
+        response: { 200: listResponse(User, 'A page of members'), ...apiProblems() },
+      },
+    },
+    async (request, reply) => {
+      const list = parseListQuery(request, membersList, { secret, scope: request.accountId })
+      const page = await paginate(db, applyFilters(membersQuery(db, request.accountId), list.filters), list)
+      return sendList(request, reply, { ...page, records: page.records.map(toUser) }, userLinks)
+    },
+  )
 
   app.get(
     '/users/me',
