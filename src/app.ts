@@ -1,9 +1,12 @@
 // buildApp(config): the table of contents of the product — what is registered, in what order.
+
+import { once } from 'node:events'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { databasePlugin } from './db/plugin.js'
+import { createRedis } from './db/redis.js'
 import { serverSecret } from './db/secrets.js'
 import { auth } from './http/auth.js'
 import { availability } from './http/availability.js'
@@ -11,7 +14,8 @@ import { contentTypes } from './http/content-types.js'
 import { docs } from './http/docs.js'
 import { clientErrorHandler, errors } from './http/errors.js'
 import { idempotency } from './http/idempotency.js'
-import { createCounter } from './http/limiter.js'
+import { createCounter, type SharedStore } from './http/limiter.js'
+import { createMetrics, metrics } from './http/metrics.js'
 import { negotiation } from './http/negotiation.js'
 import { genReqId, requestContext } from './http/request-context.js'
 import { routing } from './http/routing.js'
@@ -32,9 +36,34 @@ import { vehiclesRoutes } from './modules/vehicles/vehicles.routes.js'
 const BODY_LIMIT_BYTES = 1024 * 1024
 /** Failed authentications are counted per client address over a minute (AUTH_FAILURE_LIMIT a window). */
 const AUTH_FAILURE_WINDOW_SECONDS = 60
+/** How long start-up waits for Redis before serving with in-process counters. */
+const REDIS_READY_WAIT_MS = 2000
 
-function quotaOf(prefix: string, limit: number, windowSeconds: number) {
-  return { counter: createCounter({ prefix, limit, windowSeconds }), limit, windowSeconds }
+function quotaOf(prefix: string, limit: number, windowSeconds: number, shared: SharedStore | undefined) {
+  return { counter: createCounter({ prefix, limit, windowSeconds, shared }), limit, windowSeconds }
+}
+
+/** Redis for shared counters, closed with the app; fallbacks are logged at most once a minute. */
+async function sharedStore(app: FastifyInstance, url: string, fallbacks: { inc(): void }): Promise<SharedStore> {
+  const redis = createRedis(url)
+  redis.on('error', () => {}) // connection errors surface as fallbacks below
+  // Start counting in Redis when it answers within a moment; if it does not, serve anyway (fail open).
+  const ready = once(redis, 'ready').catch(() => {})
+  await Promise.race([ready, new Promise((resolve) => setTimeout(resolve, REDIS_READY_WAIT_MS).unref())])
+  let lastWarning = 0
+  app.addHook('onClose', async () => {
+    redis.disconnect()
+  })
+  return {
+    redis,
+    onFallback() {
+      fallbacks.inc()
+      if (Date.now() - lastWarning > 60_000) {
+        lastWarning = Date.now()
+        app.log.warn('Redis does not answer: rate limits are counted in this process until it does')
+      }
+    },
+  }
 }
 
 export interface BuildOptions {
@@ -54,6 +83,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   app.setValidatorCompiler(validatorCompiler)
 
   // The response contract, domain-free (src/http).
+  const appMetrics = createMetrics()
+  await app.register(metrics, { metrics: appMetrics })
   await app.register(errors)
   await app.register(routing)
   await app.register(requestContext)
@@ -66,8 +97,10 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
 
   // Identity: who is calling (API key + Account-Token, or an OAuth bearer token) and what they may do.
   const tokens = createTokenService(await loadSigningSecret(database.db, config.TOKEN_SIGNING_SECRET), config.TOKEN_TTL_SECONDS)
-  const failures = quotaOf('auth-failures', config.AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_SECONDS)
-  const quota = quotaOf('rate-limit', config.RATE_LIMIT_QUOTA, config.RATE_LIMIT_WINDOW_SECONDS)
+  // Counters live in Redis when replicas must share them; a Redis outage fails open (logged, counted).
+  const shared = config.REDIS_URL ? await sharedStore(app, config.REDIS_URL, appMetrics.rateLimitStoreFallbacks) : undefined
+  const failures = quotaOf(`${config.REDIS_KEY_PREFIX}auth-failures`, config.AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_SECONDS, shared)
+  const quota = quotaOf(`${config.REDIS_KEY_PREFIX}rate-limit`, config.RATE_LIMIT_QUOTA, config.RATE_LIMIT_WINDOW_SECONDS, shared)
   await app.register(auth, { credentials: identityCredentials(database.db, tokens), failures, quota })
   // After auth, so that a 406 to an authenticated caller still carries its rate-limit headers.
   await app.register(negotiation)

@@ -20,6 +20,8 @@ export const ConfigSchema = Type.Object({
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')], { default: 'NORMAL' }),
   /** Unset: counters live in this process. Set it when several replicas must share one budget. */
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://.+' })),
+  /** Namespace of this deployment's keys in Redis, so several deployments (or test runs) can share one. */
+  REDIS_KEY_PREFIX: Type.String({ pattern: '^[A-Za-z0-9:_.-]{1,64}$', default: 'fleet-faults:' }),
   /** 600 a minute: generous for interactive tools, still a brake on a runaway integration. */
   RATE_LIMIT_QUOTA: Type.Integer({ minimum: 1, default: 600 }),
   RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),

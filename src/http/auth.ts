@@ -67,7 +67,9 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
     let principal: Principal | null = null
     if (parsed?.scheme === 'token') principal = await options.credentials.apiKey(parsed.value, token)
     else if (parsed?.scheme === 'bearer') principal = await options.credentials.accessToken(parsed.value)
-    if (principal && (!needsAccount(permission) || principal.accountId !== null)) return principal
+    // An Account-Token names an account the call must be a member of, even where none is needed.
+    const accountSatisfied = principal?.accountId !== null || (!needsAccount(permission) && token === undefined)
+    if (principal && accountSatisfied) return principal
     setRateLimitHeaders(reply, 'auth-failures', options.failures, await options.failures.counter.hit(request.ip))
     throw unauthenticated(parsed?.scheme === 'bearer' ? INVALID_TOKEN_CHALLENGE : CHALLENGE)
   }

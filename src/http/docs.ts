@@ -70,11 +70,11 @@ async function docsPlugin(fastify: FastifyInstance): Promise<void> {
 
   const hidden = { hide: true }
   app.get('/openapi.json', { schema: hidden }, async () => app.swagger())
-  app.get('/', { schema: hidden, config: { html: true } }, async (_request, reply) => reply.redirect('/docs', 302))
+  app.get('/', { schema: hidden, config: { ownMediaType: true } }, async (_request, reply) => reply.redirect('/docs', 302))
 
   app.get(
     '/problems/:slug',
-    { schema: { ...hidden, params: Type.Object({ slug: Type.String({ maxLength: 64 }) }) }, config: { html: true } },
+    { schema: { ...hidden, params: Type.Object({ slug: Type.String({ maxLength: 64 }) }) }, config: { ownMediaType: true } },
     async (request, reply) => {
       const type = pages.get(request.params.slug)
       if (!type) throw new NotFound('No such problem type.')

@@ -1,4 +1,6 @@
 // Fixed-window counters (rate-limiter-flexible): in this process, or in Redis shared by replicas.
+// With Redis, a failing store never fails a request: counting falls back to this process (fail open),
+// is logged and counted, and returns to Redis as soon as it answers again.
 import type { Redis } from 'ioredis'
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible'
 
@@ -16,9 +18,45 @@ export interface Counter {
   peek(key: string): Promise<WindowState>
 }
 
-export function createCounter(options: { prefix: string; limit: number; windowSeconds: number; redis?: Redis }): Counter {
-  const settings = { keyPrefix: options.prefix, points: options.limit, duration: options.windowSeconds }
-  const limiter = options.redis ? new RateLimiterRedis({ ...settings, storeClient: options.redis }) : new RateLimiterMemory(settings)
+export interface SharedStore {
+  redis: Redis
+  /** Called each time a check falls back to this process because Redis failed. */
+  onFallback(): void
+}
+
+type Settings = { keyPrefix: string; points: number; duration: number }
+
+/** The in-process limiter Redis falls back to; it reports every use, which only happens on failure. */
+class FallbackLimiter extends RateLimiterMemory {
+  constructor(
+    settings: Settings,
+    private readonly report: () => void,
+  ) {
+    super(settings)
+  }
+
+  override consume(...args: Parameters<RateLimiterMemory['consume']>) {
+    this.report()
+    return super.consume(...args)
+  }
+
+  override get(...args: Parameters<RateLimiterMemory['get']>) {
+    this.report()
+    return super.get(...args)
+  }
+}
+
+export function createCounter(options: {
+  prefix: string
+  limit: number
+  windowSeconds: number
+  shared?: SharedStore | undefined
+}): Counter {
+  const settings: Settings = { keyPrefix: options.prefix, points: options.limit, duration: options.windowSeconds }
+  const { shared } = options
+  const limiter = shared
+    ? new RateLimiterRedis({ ...settings, storeClient: shared.redis, insuranceLimiter: new FallbackLimiter(settings, shared.onFallback) })
+    : new RateLimiterMemory(settings)
   const state = (result: RateLimiterRes | null): WindowState => ({
     limit: options.limit,
     remaining: Math.max(0, options.limit - (result?.consumedPoints ?? 0)),

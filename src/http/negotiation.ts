@@ -10,8 +10,8 @@ const offered = [JSON_TYPE, HAL_TYPE]
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** A route that answers HTML (docs, problem pages) opts out of JSON negotiation. */
-    html?: boolean
+    /** A route with a media type of its own (HTML pages, Prometheus text) opts out of JSON negotiation. */
+    ownMediaType?: boolean
   }
   interface FastifyRequest {
     /** True when the client prefers application/hal+json. */
@@ -23,7 +23,7 @@ async function negotiationPlugin(app: FastifyInstance): Promise<void> {
   await app.register(accepts)
   app.decorateRequest('hal', false)
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.html || request.is404) return
+    if (request.routeOptions.config.ownMediaType || request.is404) return
     reply.header('Vary', 'Accept')
     const accept = request.headers.accept
     if (accept === undefined || accept === '*/*' || accept === JSON_TYPE) return

@@ -53,7 +53,7 @@ function messageFor(error: ErrorObject): string {
       return messages.atMost(Number(params.limit))
     case 'enum':
     case 'const':
-      return messages.invalidValue
+      return error.data === null ? messages.blank : messages.invalidValue
     case 'format':
       return params.format === 'date-time' || params.format === 'date' ? messages.invalidDateTime : messages.invalid
     case 'additionalProperties':

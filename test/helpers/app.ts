@@ -46,7 +46,10 @@ export interface TestAppOptions {
 
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const fresh = await freshDatabaseUrl()
-  const config = loadConfig({ LOG_LEVEL: 'silent', ...options.env, DATABASE_URL: fresh.url })
+  // Each app counts in a namespace of its own when tests share one Redis.
+  const prefix = `test-${randomBytes(6).toString('hex')}:`
+  const redis = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}
+  const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_KEY_PREFIX: prefix, ...redis, ...options.env, DATABASE_URL: fresh.url })
   const database = createDatabase(config)
   await migrateToLatest(database.db)
   const app = await buildApp(config, { database })

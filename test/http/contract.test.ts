@@ -228,8 +228,11 @@ describe(`HTTP contract core (${engine})`, () => {
         name: ["can't be blank"],
         count: ['must be an integer'],
       })
-      const nulls = await t.app.inject({ method: 'POST', url: '/test/items', payload: { name: null } })
-      assert.deepEqual(expectProblem(nulls, 422, '/problems/validation-error').errors, { name: ["can't be blank"] })
+      const nulls = await t.app.inject({ method: 'POST', url: '/test/items', payload: { name: null, status: null } })
+      assert.deepEqual(expectProblem(nulls, 422, '/problems/validation-error').errors, {
+        name: ["can't be blank"],
+        status: ["can't be blank"],
+      })
     })
 
     it('ignores unknown fields by default', async () => {

@@ -181,3 +181,19 @@ describe(`failed-authentication limit (${engine})`, () => {
     assert.equal(bodies.size, 1, 'indistinguishable bodies')
   })
 })
+
+describe(`Account-Token on key-only routes (${engine})`, () => {
+  it('answers 401 for /users/me with an Account-Token the user is not a member of', async () => {
+    const t = await buildTestApp()
+    try {
+      const acme = await makeAccount(t.app)
+      const other = await makeAccount(t.app)
+      const response = await t.app.inject({ url: '/api/v1/users/me', headers: keyHeaders(acme.apiKey, other.accountToken) })
+      expectProblem(response, 401, '/problems/authentication-required')
+      const own = await t.app.inject({ url: '/api/v1/users/me', headers: acme.headers })
+      assert.equal(own.json().role, 'admin')
+    } finally {
+      await t.close()
+    }
+  })
+})
