@@ -104,7 +104,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(auth, { credentials: identityCredentials(database.db, tokens), failures, quota })
   // After auth, so that a 406 to an authenticated caller still carries its rate-limit headers.
   await app.register(negotiation)
-  await app.register(idempotency, { ttlHours: config.IDEMPOTENCY_TTL_HOURS })
+  await app.register(idempotency, { ttlHours: config.IDEMPOTENCY_TTL_HOURS, leaseSeconds: config.IDEMPOTENCY_LEASE_SECONDS })
 
   // The product. Cursors are signed with a secret every replica shares, so any replica continues a list.
   const cursorSecret = await serverSecret(database.db, 'cursor_signing_secret')

@@ -65,7 +65,8 @@ function parseScalar(field: FilterField, raw: string): FilterScalar | undefined 
     case 'enum':
       return field.values.includes(raw) ? raw : undefined
     case 'string':
-      return raw
+      // U+0000 cannot be stored or compared by PostgreSQL text: a bad value, not a server error.
+      return raw.includes('\u0000') ? undefined : raw
   }
 }
 

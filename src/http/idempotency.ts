@@ -10,8 +10,6 @@ import type { Links } from './hal.js'
 import { Problem, problemTypes } from './problem.js'
 import { sendReplayed } from './representation.js'
 
-/** A claim older than this is a holder that died before committing (its write never happened). */
-const LEASE_SECONDS = 60
 /** How often expired keys are purged. */
 const PURGE_INTERVAL_MS = 10 * 60 * 1000
 /** 1..255 printable ASCII, optionally as a Structured Field string ("…"), as the draft writes it. */
@@ -70,7 +68,24 @@ export function fingerprint(method: string, url: string, body: unknown): string 
 
 type Decision = { claimed: Claim } | { replay: StoredOutcome & { status: number } }
 
-async function claim(db: Kysely<DB>, accountId: number, key: string, fingerprint: string, ttlHours: number): Promise<Decision> {
+interface Policy {
+  ttlHours: number
+  /** A claim older than this belongs to a holder that died before committing (its write never happened). */
+  leaseSeconds: number
+}
+
+/** 409 while a claim is held, with the seconds until its lease runs out. */
+function inUse(retryAfterSeconds: number): Problem {
+  return new Problem(
+    problemTypes.idempotencyKeyInUse,
+    'A request with this Idempotency-Key is still being processed; retry when it completes.',
+    {
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+    },
+  )
+}
+
+async function claim(db: Kysely<DB>, accountId: number, key: string, fingerprint: string, policy: Policy): Promise<Decision> {
   const now = new Date()
   const lease = randomBytes(12).toString('hex')
   const row = {
@@ -80,7 +95,7 @@ async function claim(db: Kysely<DB>, accountId: number, key: string, fingerprint
     status: 'in_flight' as const,
     lease,
     locked_at: now.toISOString(),
-    expires_at: new Date(now.getTime() + ttlHours * 3_600_000).toISOString(),
+    expires_at: new Date(now.getTime() + policy.ttlHours * 3_600_000).toISOString(),
   }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -115,12 +130,8 @@ async function claim(db: Kysely<DB>, accountId: number, key: string, fingerprint
       return { replay: { ...stored, location: existing.location ?? '', status: existing.response_status ?? 201 } }
     }
     const lockedAt = existing.locked_at instanceof Date ? existing.locked_at.getTime() : Date.parse(existing.locked_at)
-    if (now.getTime() - lockedAt < LEASE_SECONDS * 1000) {
-      throw new Problem(
-        problemTypes.idempotencyKeyInUse,
-        'A request with this Idempotency-Key is still being processed; retry when it completes.',
-      )
-    }
+    const leaseLeftMs = lockedAt + policy.leaseSeconds * 1000 - now.getTime()
+    if (leaseLeftMs > 0) throw inUse(leaseLeftMs / 1000)
     // The holder died without committing: take the key over, unless another retry just did.
     const taken = await db
       .updateTable('idempotency_keys')
@@ -131,12 +142,9 @@ async function claim(db: Kysely<DB>, accountId: number, key: string, fingerprint
       .where('status', '=', 'in_flight')
       .executeTakeFirst()
     if (Number(taken.numUpdatedRows) === 1) return { claimed: { accountId, key, lease, completed: false } }
-    throw new Problem(
-      problemTypes.idempotencyKeyInUse,
-      'A request with this Idempotency-Key is still being processed; retry when it completes.',
-    )
+    throw inUse(policy.leaseSeconds)
   }
-  throw new Problem(problemTypes.idempotencyKeyInUse, 'A request with this Idempotency-Key is being processed; retry shortly.')
+  throw inUse(1)
 }
 
 /**
@@ -181,7 +189,7 @@ export async function purgeExpiredKeys(db: Kysely<DB>, now = new Date()): Promis
   return Number(result.numDeletedRows)
 }
 
-async function idempotencyPlugin(app: FastifyInstance, options: { ttlHours: number }): Promise<void> {
+async function idempotencyPlugin(app: FastifyInstance, options: Policy): Promise<void> {
   const { db } = app.database
   app.decorateRequest('idempotency', null)
 
@@ -190,7 +198,7 @@ async function idempotencyPlugin(app: FastifyInstance, options: { ttlHours: numb
     if (!request.routeOptions.config.idempotent || request.accountId === 0) return
     const key = parseKey(request.headers['idempotency-key'])
     if (key === undefined) return
-    const decision = await claim(db, request.accountId, key, fingerprint(request.method, request.url, request.body), options.ttlHours)
+    const decision = await claim(db, request.accountId, key, fingerprint(request.method, request.url, request.body), options)
     if ('replay' in decision) return sendReplayed(request, reply, decision.replay.resource, decision.replay.links)
     request.idempotency = decision.claimed
   })

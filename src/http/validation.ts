@@ -16,8 +16,28 @@ const shared: Options = { strict: false, useDefaults: true, removeAdditional: tr
 const bodyAjv = addFormats.default(new Ajv({ ...shared, allErrors: true, coerceTypes: false, verbose: true }))
 const parameterAjv = addFormats.default(new Ajv({ ...shared, allErrors: false, coerceTypes: 'array' }))
 
-export function validatorCompiler({ schema, httpPart }: { schema: object; httpPart?: string }) {
-  return (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema)
+/** JSON Pointers of every string in `value` holding U+0000, which PostgreSQL text cannot store. */
+function nulPaths(value: unknown, path = ''): string[] {
+  if (typeof value === 'string') return value.includes('\u0000') ? [path] : []
+  if (value === null || typeof value !== 'object') return []
+  return Object.entries(value).flatMap(([key, item]) => nulPaths(item, `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`))
+}
+
+type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null }
+
+export function validatorCompiler({ schema, httpPart }: { schema: object; httpPart?: string }): Validate {
+  if (httpPart !== 'body') return parameterAjv.compile(schema)
+  const validate = bodyAjv.compile(schema)
+  // A NUL character is invalid in any field on both engines (PostgreSQL would reject it with a 500).
+  const checked: Validate = (data) => {
+    const valid = validate(data)
+    const nul = nulPaths(data).map(
+      (instancePath): ErrorObject => ({ keyword: 'nul', instancePath, schemaPath: '', params: {}, message: 'contains a NUL character' }),
+    )
+    checked.errors = nul.length > 0 ? [...(validate.errors ?? []), ...nul] : validate.errors
+    return valid && nul.length === 0
+  }
+  return checked
 }
 
 export const messages = {

@@ -87,6 +87,7 @@ describe(`Idempotency-Key (${engine})`, () => {
     const before = await faultCount()
     const busy = await post(payload, 'busy-1')
     const body = expectProblem(busy, 409, '/problems/idempotency-key-in-use')
+    assert.match(String(busy.headers['retry-after']), /^\d+$/)
     assert.equal(body.title, 'Idempotency key in use')
     expectProblem(await post({ ...payload, count: 1 }, 'busy-1'), 422, '/problems/idempotency-key-reused')
     assert.equal(await faultCount(), before)

@@ -1,6 +1,7 @@
 // /api/v1/fault_rules: the codes an account tracks. Admins write; a rule faults still use cannot go (409).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js'
+import { forUpdate } from '../../db/locking.js'
 import { assertPreconditions } from '../../http/conditional.js'
 import type { CursorSecret } from '../../http/cursor.js'
 import { applyFilters } from '../../http/filters.js'
@@ -48,7 +49,7 @@ function codeTaken(error: unknown): never {
 }
 
 export const faultRulesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret }) => {
-  const { db } = app.database
+  const { db, engine } = app.database
 
   app.get(
     '/fault_rules',
@@ -142,7 +143,10 @@ export const faultRulesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorS
       const row = await db
         .transaction()
         .execute(async (trx) => {
-          const current = await findFaultRule(trx, request.accountId, request.params.id)
+          const current = await forUpdate(
+            faultRulesQuery(trx, request.accountId).where('id', '=', request.params.id),
+            engine,
+          ).executeTakeFirst()
           if (!current) throw new NotFound()
           assertPreconditions(request, toFaultRule(current))
           return updateFaultRule(trx, request.accountId, current.id, request.body)
@@ -168,7 +172,10 @@ export const faultRulesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorS
       await db
         .transaction()
         .execute(async (trx) => {
-          const current = await findFaultRule(trx, request.accountId, request.params.id)
+          const current = await forUpdate(
+            faultRulesQuery(trx, request.accountId).where('id', '=', request.params.id),
+            engine,
+          ).executeTakeFirst()
           if (!current) throw new NotFound()
           assertPreconditions(request, toFaultRule(current))
           await deleteFaultRule(trx, request.accountId, current.id)

@@ -1,5 +1,6 @@
 // /api/v1/faults: list, create (Create Fault), show, update, delete — scoped to the caller's account.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { forUpdate } from '../../db/locking.js'
 import { assertPreconditions } from '../../http/conditional.js'
 import type { CursorSecret } from '../../http/cursor.js'
 import { applyFilters } from '../../http/filters.js'
@@ -54,7 +55,7 @@ const listSpec: ListSpec = {
 }
 
 export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret }) => {
-  const { db } = app.database
+  const { db, engine } = app.database
 
   app.get(
     '/faults',
@@ -151,7 +152,10 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
     async (request, reply) => {
       const { last_occurred_at: lastOccurredAt, ...changes } = request.body
       const row = await db.transaction().execute(async (trx) => {
-        const current = await findFault(trx, request.accountId, request.params.id)
+        const current = await forUpdate(
+          faultsQuery(trx, request.accountId).where('faults.id', '=', request.params.id),
+          engine,
+        ).executeTakeFirst()
         if (!current) throw new NotFound()
         assertPreconditions(request, toFault(current))
         const normalized = lastOccurredAt === undefined ? {} : { last_occurred_at: new Date(lastOccurredAt).toISOString() }
@@ -172,7 +176,10 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
     },
     async (request, reply) => {
       await db.transaction().execute(async (trx) => {
-        const current = await findFault(trx, request.accountId, request.params.id)
+        const current = await forUpdate(
+          faultsQuery(trx, request.accountId).where('faults.id', '=', request.params.id),
+          engine,
+        ).executeTakeFirst()
         if (!current) throw new NotFound()
         assertPreconditions(request, toFault(current))
         await deleteFault(trx, request.accountId, current.id)

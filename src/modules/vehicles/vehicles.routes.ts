@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sql } from 'kysely'
 import { isUniqueViolation } from '../../db/errors.js'
+import { forUpdate } from '../../db/locking.js'
 import { assertPreconditions } from '../../http/conditional.js'
 import type { CursorSecret } from '../../http/cursor.js'
 import { applyFilters } from '../../http/filters.js'
@@ -61,7 +62,7 @@ function nameTaken(error: unknown): never {
 }
 
 export const vehiclesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret }) => {
-  const { db } = app.database
+  const { db, engine } = app.database
 
   app.get(
     '/vehicles',
@@ -156,7 +157,10 @@ export const vehiclesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSec
       const row = await db
         .transaction()
         .execute(async (trx) => {
-          const current = await findVehicle(trx, request.accountId, request.params.id)
+          const current = await forUpdate(
+            vehiclesQuery(trx, request.accountId).where('id', '=', request.params.id),
+            engine,
+          ).executeTakeFirst()
           if (!current) throw new NotFound()
           assertPreconditions(request, toVehicle(current))
           const archivedAt = archived === undefined ? undefined : archived ? (current.archived_at ?? new Date().toISOString()) : null
@@ -184,7 +188,10 @@ export const vehiclesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSec
     },
     async (request, reply) => {
       await db.transaction().execute(async (trx) => {
-        const current = await findVehicle(trx, request.accountId, request.params.id)
+        const current = await forUpdate(
+          vehiclesQuery(trx, request.accountId).where('id', '=', request.params.id),
+          engine,
+        ).executeTakeFirst()
         if (!current) throw new NotFound()
         assertPreconditions(request, toVehicle(current))
         await deleteVehicle(trx, request.accountId, current.id)
