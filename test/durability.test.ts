@@ -38,14 +38,14 @@ async function settle(server: Server, headers: Record<string, string>, key: stri
   throw new Error(`key ${key} still in use after retries`)
 }
 
-async function api(server: Server, headers: Record<string, string>, method: string, path: string, body?: object) {
+async function api<T>(server: Server, headers: Record<string, string>, method: string, path: string, body?: object): Promise<T> {
   const response = await fetch(`${server.url}${path}`, {
     method,
     headers: { ...headers, 'content-type': 'application/json' },
     ...(body ? { body: JSON.stringify(body) } : {}),
   })
   assert.ok(response.ok, `${method} ${path}: ${response.status}`)
-  return response.json()
+  return (await response.json()) as T
 }
 
 async function allFaults(server: Server, headers: Record<string, string>) {
@@ -53,7 +53,12 @@ async function allFaults(server: Server, headers: Record<string, string>) {
   let cursor: string | null = null
   for (let page = 0; page < 100; page++) {
     const query: string = cursor ? `&start_cursor=${encodeURIComponent(cursor)}` : ''
-    const body = await api(server, headers, 'GET', `/api/v1/faults?per_page=100${query}`)
+    const body = await api<{ records: typeof records; next_cursor: string | null }>(
+      server,
+      headers,
+      'GET',
+      `/api/v1/faults?per_page=100${query}`,
+    )
     records.push(...body.records)
     cursor = body.next_cursor
     if (!cursor) break
@@ -78,8 +83,8 @@ describe(`durability under SIGKILL (${engine})`, () => {
         const account = JSON.parse(created.stdout)
         const headers = { authorization: `Token ${account.api_key}`, 'account-token': account.account.account_token }
         server = await startServer(env)
-        const vehicle = await api(server, headers, 'POST', '/api/v1/vehicles', { name: 'Truck' })
-        await api(server, headers, 'POST', '/api/v1/fault_rules', { code: 'P0300' })
+        const vehicle = await api<{ id: number }>(server, headers, 'POST', '/api/v1/vehicles', { name: 'Truck' })
+        await api<object>(server, headers, 'POST', '/api/v1/fault_rules', { code: 'P0300' })
 
         const requests = Array.from({ length: CREATES }, (_, i) => ({
           key: `run${run}-create-${i}`,
