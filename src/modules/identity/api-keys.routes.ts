@@ -4,7 +4,7 @@ import { applyFilters } from '../../http/filters.js'
 import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
 import { paginate } from '../../http/pagination.js'
 import { NotFound, Problem, problemTypes } from '../../http/problem.js'
-import { listResponse, sendList } from '../../http/representation.js'
+import { listResponse, resourceResponse, responseHeaders, sendCreated, sendList } from '../../http/representation.js'
 import { apiProblems, IdParams, NoContent } from '../../http/schemas.js'
 import { cursorSecret, keyLinks, keysList } from './identity.lists.js'
 import { ApiKey, CreateApiKey, CreatedApiKey } from './identity.schemas.js'
@@ -45,7 +45,10 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Create an API key (the secret is shown once)',
         body: CreateApiKey,
-        response: { 201: CreatedApiKey, ...apiProblems(415, 422) },
+        response: {
+          201: resourceResponse(CreatedApiKey, 'Created; the secret is in this body only', { Location: responseHeaders.Location }),
+          ...apiProblems(415, 422),
+        },
       },
     },
     async (request, reply) => {
@@ -57,7 +60,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (!(await findMember(db, request.accountId, owner))) throw new NotFound('No member of this account has that user_id.')
       }
       const key = await createKey(db, owner, request.body.name ?? null, request.apiVersion)
-      return reply.code(201).header('Location', `/api/v1/api_keys/${key.id}`).send(key)
+      return sendCreated(request, reply, key, keyLinks(key))
     },
   )
 

@@ -4,7 +4,7 @@ import { applyFilters } from '../../http/filters.js'
 import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
 import { paginate } from '../../http/pagination.js'
 import { NotFound } from '../../http/problem.js'
-import { listResponse, sendList } from '../../http/representation.js'
+import { listResponse, resourceResponse, responseHeaders, sendCreated, sendList } from '../../http/representation.js'
 import { apiProblems, IdParams, NoContent } from '../../http/schemas.js'
 import { clientLinks, clientsList, cursorSecret } from './identity.lists.js'
 import { CreatedOAuthClient, CreateOAuthClient, OAuthClient } from './identity.schemas.js'
@@ -42,12 +42,15 @@ export const oauthClientsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Create an OAuth client (the secret is shown once)',
         body: CreateOAuthClient,
-        response: { 201: CreatedOAuthClient, ...apiProblems(415, 422) },
+        response: {
+          201: resourceResponse(CreatedOAuthClient, 'Created; the secret is in this body only', { Location: responseHeaders.Location }),
+          ...apiProblems(415, 422),
+        },
       },
     },
     async (request, reply) => {
       const client = await createClient(db, request.accountId, request.principal?.userId ?? null, request.body)
-      return reply.code(201).header('Location', `/api/v1/oauth_clients/${client.id}`).send(client)
+      return sendCreated(request, reply, client, clientLinks(client))
     },
   )
 

@@ -1,12 +1,23 @@
 // The caller (/users/me, /accounts) and the members of the account (/users): admins add, re-role and remove.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import { isUniqueViolation } from '../../db/errors.js'
+import { assertPreconditions } from '../../http/conditional.js'
 import { applyFilters } from '../../http/filters.js'
 import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
 import { paginate } from '../../http/pagination.js'
 import { NotFound, Problem, problemTypes, ValidationFailed } from '../../http/problem.js'
-import { listResponse, sendList } from '../../http/representation.js'
-import { apiProblems, IdParams, NoContent } from '../../http/schemas.js'
+import {
+  emptyResponse,
+  listResponse,
+  resourceResponse,
+  responseHeaders,
+  sendCreated,
+  sendList,
+  sendResource,
+  sendUpdated,
+} from '../../http/representation.js'
+import { apiProblems, IdParams } from '../../http/schemas.js'
 import { messages } from '../../http/validation.js'
 import { accountLinks, accountsList, cursorSecret, membersList, userLinks } from './identity.lists.js'
 import { Account, CreateUser, UpdateUser, User } from './identity.schemas.js'
@@ -25,6 +36,7 @@ import {
 } from './members.repository.js'
 
 const tags = ['users']
+const notModified = emptyResponse('Not modified', { ETag: responseHeaders.ETag })
 
 export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db, engine } = app.database
@@ -71,13 +83,17 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/users/me',
     {
       config: { permission: 'user' },
-      schema: { tags, summary: 'The user the API key belongs to', response: { 200: User, ...apiProblems() } },
+      schema: {
+        tags,
+        summary: 'The user the API key belongs to',
+        response: { 200: resourceResponse(User, 'The caller'), 304: notModified, ...apiProblems() },
+      },
     },
-    async (request) => {
+    async (request, reply) => {
       const userId = request.principal?.userId ?? 0
       const user = await findUser(db, userId)
       if (!user) throw new NotFound()
-      return toUser({ ...user, role: request.principal?.role ?? null })
+      return sendResource(request, reply, toUser({ ...user, role: request.principal?.role ?? null }), { self: '/api/v1/users/me' })
     },
   )
 
@@ -85,12 +101,18 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/users/:id',
     {
       config: { permission: 'member' },
-      schema: { tags, summary: 'A member of the account', params: IdParams, response: { 200: User, ...apiProblems(404) } },
+      schema: {
+        tags,
+        summary: 'A member of the account',
+        params: IdParams,
+        response: { 200: resourceResponse(User, 'The member'), 304: notModified, ...apiProblems(404) },
+      },
     },
-    async (request) => {
+    async (request, reply) => {
       const member = await findMember(db, request.accountId, request.params.id)
       if (!member) throw new NotFound()
-      return toUser(member)
+      const user = toUser(member)
+      return sendResource(request, reply, user, userLinks(user))
     },
   )
 
@@ -102,7 +124,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Add a member (the user is created if new)',
         body: CreateUser,
-        response: { 201: User, ...apiProblems(415, 422) },
+        response: { 201: resourceResponse(User, 'Added', { Location: responseHeaders.Location }), ...apiProblems(415, 422) },
       },
     },
     async (request, reply) => {
@@ -118,7 +140,8 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         return findMember(trx, accountId, userId)
       })
       if (!member) throw new NotFound()
-      return reply.code(201).header('Location', `/api/v1/users/${member.id}`).send(toUser(member))
+      const user = toUser(member)
+      return sendCreated(request, reply, user, userLinks(user))
     },
   )
 
@@ -131,12 +154,18 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: "Change a member's role",
         params: IdParams,
         body: UpdateUser,
-        response: { 204: NoContent, ...apiProblems(404, 409, 415, 422) },
+        response: {
+          200: resourceResponse(User, 'Updated (Prefer: return=representation)', {
+            'Preference-Applied': responseHeaders['Preference-Applied'],
+          }),
+          204: emptyResponse('Updated', { ETag: responseHeaders.ETag }),
+          ...apiProblems(404, 409, 412, 415, 422),
+        },
       },
     },
     async (request, reply) => {
-      await changeMembership(request.accountId, request.params.id, request.body.role)
-      return reply.code(204).send(null)
+      const user = await changeMembership(request, request.params.id, request.body.role)
+      return sendUpdated(request, reply, user, userLinks(user))
     },
   )
 
@@ -148,26 +177,32 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Remove a member from the account',
         params: IdParams,
-        response: { 204: NoContent, ...apiProblems(404, 409) },
+        response: { 204: emptyResponse('Removed'), ...apiProblems(404, 409, 412) },
       },
     },
     async (request, reply) => {
-      await changeMembership(request.accountId, request.params.id, null)
-      return reply.code(204).send(null)
+      await changeMembership(request, request.params.id, null)
+      return reply.code(204).send()
     },
   )
 
-  /** Re-roles (or, with null, removes) a member; the account keeps at least one admin. */
-  async function changeMembership(accountId: number, userId: number, role: User['role']): Promise<void> {
-    await db.transaction().execute(async (trx) => {
+  /**
+   * Re-roles (or, with null, removes) a member, honouring If-Match; the account keeps at least one
+   * admin. Returns the member as it is afterwards.
+   */
+  async function changeMembership(request: FastifyRequest, userId: number, role: User['role']): Promise<User> {
+    const { accountId } = request
+    return db.transaction().execute(async (trx) => {
       await lockAccount(trx, accountId, engine)
       const member = await findMember(trx, accountId, userId)
       if (!member) throw new NotFound()
+      assertPreconditions(request, toUser(member))
       if (member.role === 'admin' && role !== 'admin' && (await countAdmins(trx, accountId)) === 1) {
         throw new Problem(problemTypes.conflict, 'The account must keep at least one admin: make another member admin first.')
       }
       if (role === null) await removeMembership(trx, accountId, userId)
       else await setRole(trx, accountId, userId, role)
+      return toUser({ ...member, role: role ?? member.role })
     })
   }
 }
