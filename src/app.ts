@@ -19,6 +19,7 @@ import { createMetrics, metrics } from './http/metrics.js'
 import { negotiation } from './http/negotiation.js'
 import { genReqId, requestContext } from './http/request-context.js'
 import { routing } from './http/routing.js'
+import { createSealer } from './http/sealing.js'
 import { strictHandling } from './http/strict-handling.js'
 import { validatorCompiler } from './http/validation.js'
 import { faultRulesRoutes } from './modules/fault-rules/fault-rules.routes.js'
@@ -104,7 +105,11 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(auth, { credentials: identityCredentials(database.db, tokens), failures, quota })
   // After auth, so that a 406 to an authenticated caller still carries its rate-limit headers.
   await app.register(negotiation)
-  await app.register(idempotency, { ttlHours: config.IDEMPOTENCY_TTL_HOURS, leaseSeconds: config.IDEMPOTENCY_LEASE_SECONDS })
+  await app.register(idempotency, {
+    sealer: createSealer(await serverSecret(database.db, 'idempotency_sealing_secret')),
+    ttlHours: config.IDEMPOTENCY_TTL_HOURS,
+    leaseSeconds: config.IDEMPOTENCY_LEASE_SECONDS,
+  })
 
   // The product. Cursors are signed with a secret every replica shares, so any replica continues a list.
   const cursorSecret = await serverSecret(database.db, 'cursor_signing_secret')

@@ -9,6 +9,7 @@ import type { DB } from '../db/schema.js'
 import type { Links } from './hal.js'
 import { Problem, problemTypes } from './problem.js'
 import { sendReplayed } from './representation.js'
+import type { Sealer } from './sealing.js'
 
 /** How often expired keys are purged. */
 const PURGE_INTERVAL_MS = 10 * 60 * 1000
@@ -30,6 +31,7 @@ interface Claim {
   key: string
   lease: string
   completed: boolean
+  sealer: Sealer
 }
 
 export interface StoredOutcome {
@@ -69,6 +71,8 @@ export function fingerprint(method: string, url: string, body: unknown): string 
 type Decision = { claimed: Claim } | { replay: StoredOutcome & { status: number } }
 
 interface Policy {
+  /** Stored outcomes are sealed: a replayed create may carry a secret shown once. */
+  sealer: Sealer
   ttlHours: number
   /** A claim older than this belongs to a holder that died before committing (its write never happened). */
   leaseSeconds: number
@@ -100,7 +104,7 @@ async function claim(db: Kysely<DB>, accountId: number, key: string, fingerprint
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await db.insertInto('idempotency_keys').values(row).execute()
-      return { claimed: { accountId, key, lease, completed: false } }
+      return { claimed: { accountId, key, lease, completed: false, sealer: policy.sealer } }
     } catch (error) {
       if (!isUniqueViolation(error)) throw error
     }
@@ -126,7 +130,7 @@ async function claim(db: Kysely<DB>, accountId: number, key: string, fingerprint
       throw new Problem(problemTypes.idempotencyKeyReused, 'This Idempotency-Key was used with a different request; use a new key.')
     }
     if (existing.status === 'completed') {
-      const stored = JSON.parse(existing.response_body ?? '{}') as Omit<StoredOutcome, 'location'>
+      const stored = JSON.parse(policy.sealer.open(existing.response_body ?? '')) as Omit<StoredOutcome, 'location'>
       return { replay: { ...stored, location: existing.location ?? '', status: existing.response_status ?? 201 } }
     }
     const lockedAt = existing.locked_at instanceof Date ? existing.locked_at.getTime() : Date.parse(existing.locked_at)
@@ -141,7 +145,7 @@ async function claim(db: Kysely<DB>, accountId: number, key: string, fingerprint
       .where('lease', '=', existing.lease)
       .where('status', '=', 'in_flight')
       .executeTakeFirst()
-    if (Number(taken.numUpdatedRows) === 1) return { claimed: { accountId, key, lease, completed: false } }
+    if (Number(taken.numUpdatedRows) === 1) return { claimed: { accountId, key, lease, completed: false, sealer: policy.sealer } }
     throw inUse(policy.leaseSeconds)
   }
   throw inUse(1)
@@ -159,7 +163,7 @@ export async function completeIdempotency(trx: Transaction<DB>, request: Fastify
     .set({
       status: 'completed',
       response_status: 201,
-      response_body: JSON.stringify({ resource: outcome.resource, links: outcome.links }),
+      response_body: claimed.sealer.seal(JSON.stringify({ resource: outcome.resource, links: outcome.links })),
       location: outcome.location,
     })
     .where('account_id', '=', claimed.accountId)

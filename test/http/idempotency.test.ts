@@ -183,3 +183,34 @@ describe(`Idempotency-Key (${engine})`, () => {
     }
   })
 })
+
+describe(`Idempotency-Key on identity creates (${engine})`, () => {
+  it('replays users, API keys and OAuth clients, the secret included but never stored in the clear', async () => {
+    const t = await buildTestApp()
+    try {
+      const acme = await makeAccount(t.app)
+      for (const [url, payload] of [
+        ['/api/v1/users', { email: 'idem@example.com', role: 'viewer' }],
+        ['/api/v1/api_keys', { name: 'idem' }],
+        ['/api/v1/oauth_clients', { name: 'idem', scopes: ['faults:read'] }],
+      ] as const) {
+        const send = () =>
+          t.app.inject({ method: 'POST', url, headers: { ...acme.headers, 'idempotency-key': `identity-${url}` }, payload })
+        const first = await send()
+        assert.equal(first.statusCode, 201, first.body)
+        const again = await send()
+        assert.equal(again.statusCode, 200, again.body)
+        assert.equal(again.headers['idempotent-replayed'], 'true')
+        assert.deepEqual(again.json(), first.json())
+      }
+      const stored = await t.app.database.db.selectFrom('idempotency_keys').select('response_body').execute()
+      const secrets = (await t.app.database.db.selectFrom('api_keys').select('prefix').execute()).map((row) => row.prefix)
+      for (const row of stored) {
+        assert.doesNotMatch(String(row.response_body), /ffk_|ffs_|idem@example/, 'stored outcomes are sealed')
+        for (const prefix of secrets) assert.ok(!String(row.response_body).includes(prefix))
+      }
+    } finally {
+      await t.close()
+    }
+  })
+})

@@ -1,11 +1,12 @@
 // API keys: a member makes and revokes their own; an admin may for any member of the account.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { applyFilters } from '../../http/filters.js'
+import { completeIdempotency } from '../../http/idempotency.js'
 import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
 import { paginate } from '../../http/pagination.js'
 import { NotFound, Problem, problemTypes } from '../../http/problem.js'
-import { listResponse, resourceResponse, responseHeaders, sendCreated, sendList } from '../../http/representation.js'
-import { apiProblems, IdParams, NoContent } from '../../http/schemas.js'
+import { listResponse, replayHeaders, resourceResponse, responseHeaders, sendCreated, sendList } from '../../http/representation.js'
+import { apiProblems, IdempotencyHeaders, IdParams, NoContent } from '../../http/schemas.js'
 import { cursorSecret, keyLinks, keysList } from './identity.lists.js'
 import { ApiKey, CreateApiKey, CreatedApiKey } from './identity.schemas.js'
 import { createKey, keysQuery, revokeKey, toApiKey } from './keys.repository.js'
@@ -40,14 +41,16 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api_keys',
     {
-      config: { permission: 'member' },
+      config: { permission: 'member', idempotent: true },
       schema: {
         tags,
         summary: 'Create an API key (the secret is shown once)',
         body: CreateApiKey,
+        headers: IdempotencyHeaders,
         response: {
           201: resourceResponse(CreatedApiKey, 'Created; the secret is in this body only', { Location: responseHeaders.Location }),
-          ...apiProblems(415, 422),
+          200: resourceResponse(CreatedApiKey, 'Replayed (same Idempotency-Key and payload), secret included', replayHeaders),
+          ...apiProblems(409, 415, 422),
         },
       },
     },
@@ -59,7 +62,11 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
           throw new Problem(problemTypes.forbidden, 'Only an admin may create keys for other members.')
         if (!(await findMember(db, request.accountId, owner))) throw new NotFound('No member of this account has that user_id.')
       }
-      const key = await createKey(db, owner, request.body.name ?? null, request.apiVersion)
+      const key = await db.transaction().execute(async (trx) => {
+        const created = await createKey(trx, owner, request.body.name ?? null, request.apiVersion)
+        await completeIdempotency(trx, request, { location: keyLinks(created).self, resource: created, links: keyLinks(created) })
+        return created
+      })
       return sendCreated(request, reply, key, keyLinks(key))
     },
   )

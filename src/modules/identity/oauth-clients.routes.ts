@@ -1,11 +1,12 @@
 // OAuth clients of the account (admin): each gets a client id and a secret shown once.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { applyFilters } from '../../http/filters.js'
+import { completeIdempotency } from '../../http/idempotency.js'
 import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
 import { paginate } from '../../http/pagination.js'
 import { NotFound } from '../../http/problem.js'
-import { listResponse, resourceResponse, responseHeaders, sendCreated, sendList } from '../../http/representation.js'
-import { apiProblems, IdParams, NoContent } from '../../http/schemas.js'
+import { listResponse, replayHeaders, resourceResponse, responseHeaders, sendCreated, sendList } from '../../http/representation.js'
+import { apiProblems, IdempotencyHeaders, IdParams, NoContent } from '../../http/schemas.js'
 import { clientLinks, clientsList, cursorSecret } from './identity.lists.js'
 import { CreatedOAuthClient, CreateOAuthClient, OAuthClient } from './identity.schemas.js'
 import { clientsQuery, createClient, revokeClient, toClient } from './keys.repository.js'
@@ -37,19 +38,25 @@ export const oauthClientsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/oauth_clients',
     {
-      config: { permission: 'admin' },
+      config: { permission: 'admin', idempotent: true },
       schema: {
         tags,
         summary: 'Create an OAuth client (the secret is shown once)',
         body: CreateOAuthClient,
+        headers: IdempotencyHeaders,
         response: {
           201: resourceResponse(CreatedOAuthClient, 'Created; the secret is in this body only', { Location: responseHeaders.Location }),
-          ...apiProblems(415, 422),
+          200: resourceResponse(CreatedOAuthClient, 'Replayed (same Idempotency-Key and payload), secret included', replayHeaders),
+          ...apiProblems(409, 415, 422),
         },
       },
     },
     async (request, reply) => {
-      const client = await createClient(db, request.accountId, request.principal?.userId ?? null, request.body)
+      const client = await db.transaction().execute(async (trx) => {
+        const created = await createClient(trx, request.accountId, request.principal?.userId ?? null, request.body)
+        await completeIdempotency(trx, request, { location: clientLinks(created).self, resource: created, links: clientLinks(created) })
+        return created
+      })
       return sendCreated(request, reply, client, clientLinks(client))
     },
   )

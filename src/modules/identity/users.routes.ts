@@ -4,12 +4,14 @@ import type { FastifyRequest } from 'fastify'
 import { isUniqueViolation } from '../../db/errors.js'
 import { assertPreconditions } from '../../http/conditional.js'
 import { applyFilters } from '../../http/filters.js'
+import { completeIdempotency } from '../../http/idempotency.js'
 import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
 import { paginate } from '../../http/pagination.js'
 import { NotFound, Problem, problemTypes, ValidationFailed } from '../../http/problem.js'
 import {
   emptyResponse,
   listResponse,
+  replayHeaders,
   resourceResponse,
   responseHeaders,
   sendCreated,
@@ -17,7 +19,7 @@ import {
   sendResource,
   sendUpdated,
 } from '../../http/representation.js'
-import { apiProblems, IdParams } from '../../http/schemas.js'
+import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { messages } from '../../http/validation.js'
 import { accountLinks, accountsList, cursorSecret, membersList, userLinks } from './identity.lists.js'
 import { Account, CreateUser, UpdateUser, User } from './identity.schemas.js'
@@ -119,12 +121,17 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/users',
     {
-      config: { permission: 'admin' },
+      config: { permission: 'admin', idempotent: true },
       schema: {
         tags,
         summary: 'Add a member (the user is created if new)',
         body: CreateUser,
-        response: { 201: resourceResponse(User, 'Added', { Location: responseHeaders.Location }), ...apiProblems(415, 422) },
+        headers: IdempotencyHeaders,
+        response: {
+          201: resourceResponse(User, 'Added', { Location: responseHeaders.Location }),
+          200: resourceResponse(User, 'Replayed: the same Idempotency-Key and payload were sent before', replayHeaders),
+          ...apiProblems(409, 415, 422),
+        },
       },
     },
     async (request, reply) => {
@@ -137,11 +144,13 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
           if (isUniqueViolation(error)) throw new ValidationFailed({ email: [messages.taken] })
           throw error
         }
-        return findMember(trx, accountId, userId)
+        const added = await findMember(trx, accountId, userId)
+        if (!added) throw new NotFound()
+        const created = toUser(added)
+        await completeIdempotency(trx, request, { location: userLinks(created).self, resource: created, links: userLinks(created) })
+        return created
       })
-      if (!member) throw new NotFound()
-      const user = toUser(member)
-      return sendCreated(request, reply, user, userLinks(user))
+      return sendCreated(request, reply, member, userLinks(member))
     },
   )
 
