@@ -74,9 +74,14 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
     throw unauthenticated(parsed?.scheme === 'bearer' ? INVALID_TOKEN_CHALLENGE : CHALLENGE)
   }
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Public routes return at once, without a promise; the rest is async (it reads credentials).
+  app.addHook('onRequest', (request, reply, done) => {
     const permission = request.routeOptions.config.permission
-    if (permission === undefined) return
+    if (permission === undefined) return done()
+    authenticate(request, reply, permission).then(() => done(), done)
+  })
+
+  async function authenticate(request: FastifyRequest, reply: FastifyReply, permission: Permission): Promise<void> {
     reply.header('Cache-Control', 'no-store')
     const failures = await options.failures.counter.peek(request.ip)
     if (failures.remaining === 0) {
@@ -98,7 +103,7 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
     }
     request.principal = principal
     request.accountId = principal.accountId ?? 0
-  })
+  }
 }
 
 export const auth = fp(authPlugin, { name: 'auth' })

@@ -14,6 +14,13 @@ export interface AvailabilityOptions {
   apiPrefixes: readonly string[]
 }
 
+const shuttingDown = new Problem(problemTypes.unavailable, 'The server is shutting down. Retry on another connection.', {
+  headers: { 'Retry-After': String(DRAINING_RETRY_AFTER_SECONDS) },
+})
+const underMaintenance = new Problem(problemTypes.maintenance, 'The API is down for maintenance.', {
+  headers: { 'Retry-After': String(MAINTENANCE_RETRY_AFTER_SECONDS) },
+})
+
 async function availabilityPlugin(app: FastifyInstance, options: AvailabilityOptions): Promise<void> {
   let draining = false
   app.addHook('preClose', async () => {
@@ -21,21 +28,18 @@ async function availabilityPlugin(app: FastifyInstance, options: AvailabilityOpt
   })
   // A connection whose last in-flight response just finished is idle now: close it, or the
   // server would wait for the keep-alive timeout before it can exit.
-  app.addHook('onResponse', async () => {
+  app.addHook('onResponse', (_request, _reply, done) => {
     if (draining) setImmediate(() => app.server.closeIdleConnections())
+    done()
   })
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback style and problems built once: this runs on every request and almost never answers.
+  app.addHook('onRequest', (request, reply, done) => {
     if (draining) {
       reply.header('Connection', 'close')
-      throw new Problem(problemTypes.unavailable, 'The server is shutting down. Retry on another connection.', {
-        headers: { 'Retry-After': String(DRAINING_RETRY_AFTER_SECONDS) },
-      })
+      return done(shuttingDown)
     }
-    if (options.maintenance && options.apiPrefixes.some((prefix) => request.url.startsWith(prefix))) {
-      throw new Problem(problemTypes.maintenance, 'The API is down for maintenance.', {
-        headers: { 'Retry-After': String(MAINTENANCE_RETRY_AFTER_SECONDS) },
-      })
-    }
+    if (options.maintenance && options.apiPrefixes.some((prefix) => request.url.startsWith(prefix))) return done(underMaintenance)
+    done()
   })
 }
 

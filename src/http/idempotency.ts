@@ -198,19 +198,30 @@ async function idempotencyPlugin(app: FastifyInstance, options: Policy): Promise
   app.decorateRequest('idempotency', null)
 
   // Before validation: the fingerprint is of the body as sent, before defaults and stripping.
-  app.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.routeOptions.config.idempotent || request.accountId === 0) return
-    const key = parseKey(request.headers['idempotency-key'])
-    if (key === undefined) return
-    const decision = await claim(db, request.accountId, key, fingerprint(request.method, request.url, request.body), options)
-    if ('replay' in decision) return sendReplayed(request, reply, decision.replay.resource, decision.replay.links)
-    request.idempotency = decision.claimed
+  app.addHook('preValidation', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    if (!request.routeOptions.config.idempotent || request.accountId === 0) return done()
+    let key: string | undefined
+    try {
+      key = parseKey(request.headers['idempotency-key'])
+    } catch (error) {
+      return done(error as Error)
+    }
+    if (key === undefined) return done()
+    claim(db, request.accountId, key, fingerprint(request.method, request.url, request.body), options).then((decision) => {
+      // A replay answers here; the handler never runs.
+      if ('replay' in decision) sendReplayed(request, reply, decision.replay.resource, decision.replay.links)
+      else {
+        request.idempotency = decision.claimed
+        done()
+      }
+    }, done)
   })
 
   // Whatever did not complete (a 4xx, a 5xx, an aborted request) frees the key for a retry.
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
     const claimed = request.idempotency
-    if (claimed && !claimed.completed) await release(db, claimed)
+    if (!claimed || claimed.completed) return done()
+    release(db, claimed).then(() => done(), done)
   })
 
   const purge = setInterval(() => {

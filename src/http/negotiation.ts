@@ -7,6 +7,7 @@ import { Problem } from './problem.js'
 export const JSON_TYPE = 'application/json'
 export const HAL_TYPE = 'application/hal+json'
 const offered = [JSON_TYPE, HAL_TYPE]
+const notAcceptable = new Problem(406, `Accept allows neither ${JSON_TYPE} nor ${HAL_TYPE}.`)
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -22,16 +23,15 @@ declare module 'fastify' {
 async function negotiationPlugin(app: FastifyInstance): Promise<void> {
   await app.register(accepts)
   app.decorateRequest('hal', false)
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.ownMediaType || request.is404) return
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.is404 || request.routeOptions.config.ownMediaType) return done()
     reply.header('Vary', 'Accept')
     const accept = request.headers.accept
-    if (accept === undefined || accept === '*/*' || accept === JSON_TYPE) return
+    if (accept === undefined || accept === '*/*' || accept === JSON_TYPE) return done()
     const chosen = request.accepts().type(offered)
-    if (chosen === false) {
-      throw new Problem(406, `Accept allows neither ${JSON_TYPE} nor ${HAL_TYPE}.`)
-    }
+    if (chosen === false) return done(notAcceptable)
     request.hal = chosen === HAL_TYPE
+    done()
   })
 }
 

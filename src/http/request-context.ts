@@ -22,12 +22,15 @@ declare module 'fastify' {
 
 async function requestContextPlugin(app: FastifyInstance): Promise<void> {
   app.decorateRequest('apiVersion', CURRENT_API_VERSION)
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: no promise per request for work that never waits.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id)
     reply.header('X-Content-Type-Options', 'nosniff')
+    done()
   })
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('X-Api-Version', request.apiVersion)
+    done(null, payload)
   })
 }
 

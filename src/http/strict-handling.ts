@@ -31,7 +31,16 @@ type Validate = ((data: unknown) => boolean) & { errors?: Parameters<typeof toFi
  * them). When there are some, it also runs the route's own validator on a copy, so the 422 lists the
  * unknown attributes together with every other invalid field, as a lenient request would list those.
  */
-async function checkUnknownAttributes(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+function checkUnknownAttributes(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
+  try {
+    rejectUnknownAttributes(request, reply)
+    done()
+  } catch (error) {
+    done(error as Error)
+  }
+}
+
+function rejectUnknownAttributes(request: FastifyRequest, reply: FastifyReply): void {
   if (!preferStrict(request)) return
   const schema = request.routeOptions.schema?.body
   if (!isObjectSchema(schema)) return
