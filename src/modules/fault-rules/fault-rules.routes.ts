@@ -1,13 +1,9 @@
 // /api/v1/fault_rules: the codes an account tracks. Admins write; a rule faults still use cannot go (409).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js'
-import { forUpdate } from '../../db/locking.js'
-import { assertPreconditions } from '../../http/conditional.js'
 import type { CursorSecret } from '../../http/cursor.js'
-import { applyFilters } from '../../http/filters.js'
 import { completeIdempotency } from '../../http/idempotency.js'
-import { ListQuerystring, type ListSpec, parseListQuery } from '../../http/list-query.js'
-import { paginate } from '../../http/pagination.js'
+import { ListQuerystring, type ListSpec } from '../../http/list-query.js'
 import { NotFound, Problem, problemTypes, ValidationFailed } from '../../http/problem.js'
 import {
   emptyResponse,
@@ -16,10 +12,10 @@ import {
   resourceResponse,
   responseHeaders,
   sendCreated,
-  sendList,
   sendResource,
   sendUpdated,
 } from '../../http/representation.js'
+import { answerList, loadForChange } from '../../http/resource.js'
 import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { messages } from '../../http/validation.js'
 import { deleteFaultRule, faultRulesQuery, findFaultRule, insertFaultRule, toFaultRule, updateFaultRule } from './fault-rules.repository.js'
@@ -50,6 +46,7 @@ function codeTaken(error: unknown): never {
 
 export const faultRulesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret }) => {
   const { db, engine } = app.database
+  const listRoute = { spec: listSpec, secret: cursorSecret, toResource: toFaultRule, linksOf: linksOf }
 
   app.get(
     '/fault_rules',
@@ -63,9 +60,7 @@ export const faultRulesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorS
       },
     },
     async (request, reply) => {
-      const list = parseListQuery(request, listSpec, { secret: cursorSecret, scope: request.accountId })
-      const page = await paginate(db, applyFilters(faultRulesQuery(db, request.accountId), list.filters), list)
-      return sendList(request, reply, { ...page, records: page.records.map(toFaultRule) }, linksOf)
+      return answerList(request, reply, db, faultRulesQuery(db, request.accountId), listRoute)
     },
   )
 
@@ -143,12 +138,12 @@ export const faultRulesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorS
       const row = await db
         .transaction()
         .execute(async (trx) => {
-          const current = await forUpdate(
+          const current = await loadForChange(
+            request,
             faultRulesQuery(trx, request.accountId).where('id', '=', request.params.id),
             engine,
-          ).executeTakeFirst()
-          if (!current) throw new NotFound()
-          assertPreconditions(request, toFaultRule(current))
+            toFaultRule,
+          )
           return updateFaultRule(trx, request.accountId, current.id, request.body)
         })
         .catch(codeTaken)
@@ -172,12 +167,12 @@ export const faultRulesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorS
       await db
         .transaction()
         .execute(async (trx) => {
-          const current = await forUpdate(
+          const current = await loadForChange(
+            request,
             faultRulesQuery(trx, request.accountId).where('id', '=', request.params.id),
             engine,
-          ).executeTakeFirst()
-          if (!current) throw new NotFound()
-          assertPreconditions(request, toFaultRule(current))
+            toFaultRule,
+          )
           await deleteFaultRule(trx, request.accountId, current.id)
         })
         .catch((error: unknown) => {

@@ -1,12 +1,8 @@
 // /api/v1/faults: list, create (Create Fault), show, update, delete — scoped to the caller's account.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { forUpdate } from '../../db/locking.js'
-import { assertPreconditions } from '../../http/conditional.js'
 import type { CursorSecret } from '../../http/cursor.js'
-import { applyFilters } from '../../http/filters.js'
 import { completeIdempotency } from '../../http/idempotency.js'
-import { ListQuerystring, type ListSpec, parseListQuery } from '../../http/list-query.js'
-import { paginate } from '../../http/pagination.js'
+import { ListQuerystring, type ListSpec } from '../../http/list-query.js'
 import { NotFound, ValidationFailed } from '../../http/problem.js'
 import {
   emptyResponse,
@@ -15,10 +11,10 @@ import {
   resourceResponse,
   responseHeaders,
   sendCreated,
-  sendList,
   sendResource,
   sendUpdated,
 } from '../../http/representation.js'
+import { answerList, loadForChange } from '../../http/resource.js'
 import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { bodyFieldErrors } from '../../http/validation.js'
 import { deleteFault, faultsQuery, findFault, insertFaults, toFault, updateFault } from './faults.repository.js'
@@ -56,6 +52,7 @@ const listSpec: ListSpec = {
 
 export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret }) => {
   const { db, engine } = app.database
+  const listRoute = { spec: listSpec, secret: cursorSecret, toResource: toFault, linksOf: faultLinks }
 
   app.get(
     '/faults',
@@ -69,9 +66,7 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
       },
     },
     async (request, reply) => {
-      const list = parseListQuery(request, listSpec, { secret: cursorSecret, scope: request.accountId })
-      const page = await paginate(db, applyFilters(faultsQuery(db, request.accountId), list.filters), list)
-      return sendList(request, reply, { ...page, records: page.records.map(toFault) }, faultLinks)
+      return answerList(request, reply, db, faultsQuery(db, request.accountId), listRoute)
     },
   )
 
@@ -152,12 +147,12 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
     async (request, reply) => {
       const { last_occurred_at: lastOccurredAt, ...changes } = request.body
       const row = await db.transaction().execute(async (trx) => {
-        const current = await forUpdate(
+        const current = await loadForChange(
+          request,
           faultsQuery(trx, request.accountId).where('faults.id', '=', request.params.id),
           engine,
-        ).executeTakeFirst()
-        if (!current) throw new NotFound()
-        assertPreconditions(request, toFault(current))
+          toFault,
+        )
         const normalized = lastOccurredAt === undefined ? {} : { last_occurred_at: new Date(lastOccurredAt).toISOString() }
         await updateFault(trx, request.accountId, current.id, { ...changes, ...normalized })
         return findFault(trx, request.accountId, current.id)
@@ -176,12 +171,12 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
     },
     async (request, reply) => {
       await db.transaction().execute(async (trx) => {
-        const current = await forUpdate(
+        const current = await loadForChange(
+          request,
           faultsQuery(trx, request.accountId).where('faults.id', '=', request.params.id),
           engine,
-        ).executeTakeFirst()
-        if (!current) throw new NotFound()
-        assertPreconditions(request, toFault(current))
+          toFault,
+        )
         await deleteFault(trx, request.accountId, current.id)
       })
       return reply.code(204).send()

@@ -2,13 +2,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sql } from 'kysely'
 import { isUniqueViolation } from '../../db/errors.js'
-import { forUpdate } from '../../db/locking.js'
-import { assertPreconditions } from '../../http/conditional.js'
 import type { CursorSecret } from '../../http/cursor.js'
-import { applyFilters } from '../../http/filters.js'
 import { completeIdempotency } from '../../http/idempotency.js'
-import { ListQuerystring, type ListSpec, parseListQuery } from '../../http/list-query.js'
-import { paginate } from '../../http/pagination.js'
+import { ListQuerystring, type ListSpec } from '../../http/list-query.js'
 import { NotFound, ValidationFailed } from '../../http/problem.js'
 import {
   emptyResponse,
@@ -17,10 +13,10 @@ import {
   resourceResponse,
   responseHeaders,
   sendCreated,
-  sendList,
   sendResource,
   sendUpdated,
 } from '../../http/representation.js'
+import { answerList, loadForChange } from '../../http/resource.js'
 import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { messages } from '../../http/validation.js'
 import { deleteVehicle, findVehicle, insertVehicle, toVehicle, updateVehicle, vehiclesQuery } from './vehicles.repository.js'
@@ -63,6 +59,7 @@ function nameTaken(error: unknown): never {
 
 export const vehiclesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret }) => {
   const { db, engine } = app.database
+  const listRoute = { spec: listSpec, secret: cursorSecret, toResource: toVehicle, linksOf: linksOf }
 
   app.get(
     '/vehicles',
@@ -76,9 +73,7 @@ export const vehiclesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSec
       },
     },
     async (request, reply) => {
-      const list = parseListQuery(request, listSpec, { secret: cursorSecret, scope: request.accountId })
-      const page = await paginate(db, applyFilters(vehiclesQuery(db, request.accountId), list.filters), list)
-      return sendList(request, reply, { ...page, records: page.records.map(toVehicle) }, linksOf)
+      return answerList(request, reply, db, vehiclesQuery(db, request.accountId), listRoute)
     },
   )
 
@@ -157,12 +152,12 @@ export const vehiclesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSec
       const row = await db
         .transaction()
         .execute(async (trx) => {
-          const current = await forUpdate(
+          const current = await loadForChange(
+            request,
             vehiclesQuery(trx, request.accountId).where('id', '=', request.params.id),
             engine,
-          ).executeTakeFirst()
-          if (!current) throw new NotFound()
-          assertPreconditions(request, toVehicle(current))
+            toVehicle,
+          )
           const archivedAt = archived === undefined ? undefined : archived ? (current.archived_at ?? new Date().toISOString()) : null
           return updateVehicle(trx, request.accountId, current.id, {
             ...changes,
@@ -188,12 +183,12 @@ export const vehiclesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSec
     },
     async (request, reply) => {
       await db.transaction().execute(async (trx) => {
-        const current = await forUpdate(
+        const current = await loadForChange(
+          request,
           vehiclesQuery(trx, request.accountId).where('id', '=', request.params.id),
           engine,
-        ).executeTakeFirst()
-        if (!current) throw new NotFound()
-        assertPreconditions(request, toVehicle(current))
+          toVehicle,
+        )
         await deleteVehicle(trx, request.accountId, current.id)
       })
       return reply.code(204).send()

@@ -1,0 +1,49 @@
+// The steps every resource route shares: answering a list page, and loading the row a change applies to.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Kysely, SelectQueryBuilder } from 'kysely'
+import type { Engine } from '../db/database.js'
+import { forUpdate } from '../db/locking.js'
+import { assertPreconditions } from './conditional.js'
+import type { CursorSecret } from './cursor.js'
+import { applyFilters } from './filters.js'
+import type { Links } from './hal.js'
+import { type ListSpec, parseListQuery } from './list-query.js'
+import { paginate } from './pagination.js'
+import { NotFound } from './problem.js'
+import { sendList } from './representation.js'
+
+export interface ListRoute<O, T extends object> {
+  spec: ListSpec
+  secret: CursorSecret
+  toResource(row: O): T
+  linksOf(resource: T): Links
+}
+
+/** GET list: the query (tenant-scoped by the caller) filtered, paged by cursor, answered as JSON or HAL. */
+export async function answerList<DB, TB extends keyof DB, O, T extends object>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  db: Kysely<DB>,
+  query: SelectQueryBuilder<DB, TB, O>,
+  route: ListRoute<O, T>,
+): Promise<FastifyReply> {
+  const list = parseListQuery(request, route.spec, { secret: route.secret, scope: request.accountId })
+  const page = await paginate(db, applyFilters(query, list.filters), list)
+  return sendList(request, reply, { ...page, records: page.records.map(route.toResource) }, route.linksOf)
+}
+
+/**
+ * The row a PATCH or DELETE changes, inside its transaction: locked until the transaction ends (so two
+ * changes with one ETag cannot both pass), 404 when absent, then 412 when If-Match no longer names it.
+ */
+export async function loadForChange<DB, TB extends keyof DB, O>(
+  request: FastifyRequest,
+  query: SelectQueryBuilder<DB, TB, O>,
+  engine: Engine,
+  toResource: (row: O) => object,
+): Promise<O> {
+  const row = (await forUpdate(query, engine).executeTakeFirst()) as O | undefined
+  if (!row) throw new NotFound()
+  assertPreconditions(request, toResource(row))
+  return row
+}
