@@ -1,8 +1,11 @@
-// The `fleet-faults` command: serve, migrate (and, as they land, accounts and import).
+// The `fleet-faults` command: serve, migrate, accounts and import.
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from './config.js'
 import { createDatabase } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
+import { runImport } from './import/importer.js'
+import { importHelp, importOptionSpec, importOptions, importSummary, importUsage } from './import/options.js'
+import { ImportError } from './import/records.js'
 import { createAccount } from './modules/identity/members.repository.js'
 import { serve } from './server.js'
 
@@ -11,6 +14,8 @@ interface Command {
   summary: string
   options: NonNullable<Parameters<typeof parseArgs>[0]>['options']
   positionals?: string
+  /** Help text of the command's own; the environment's settings are shown when it has none. */
+  help?: string
   run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<void>
 }
 
@@ -78,6 +83,23 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  import: {
+    usage: importUsage,
+    summary: importSummary,
+    help: importHelp,
+    positionals: '<file>',
+    options: importOptionSpec,
+    async run(values, positionals) {
+      const options = importOptions(values, positionals)
+      process.once('SIGINT', () => {
+        console.error('\nInterrupted. Run the same command again to resume: jobs already sent are replayed, not duplicated.')
+        process.exit(130)
+      })
+      const summary = await runImport(options, { stdout: process.stdout, stderr: process.stderr })
+      if (summary.failedJobs > 0)
+        throw new ImportError(`${summary.failedJobs} bulk job(s) failed on the server; their rows are in the rejected file`)
+    },
+  },
 }
 
 class UsageError extends Error {}
@@ -111,13 +133,18 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: command.positionals !== undefined,
     })
     if (values.help) {
-      console.log(`Usage: ${command.usage}\n\n${command.summary}\n\n${environmentHelp}`)
+      console.log(`Usage: ${command.usage}\n\n${command.summary}\n\n${command.help ?? environmentHelp}`)
       return 0
     }
     await command.run(values, positionals)
     return 0
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof UsageError ||
+      error instanceof ImportError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       console.error(`fleet-faults ${name}: ${(error as Error).message}`)
       return 1
     }
