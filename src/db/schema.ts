@@ -125,7 +125,50 @@ export interface IdempotencyKeysTable {
   expires_at: Timestamp
 }
 
+export type BulkResource = 'fault' | 'vehicle'
+export type BulkOperation = 'create' | 'update'
+export type BulkJobStatus = 'queued' | 'processing' | 'completed' | 'failed'
+
+export interface BulkJobsTable {
+  id: Generated<number>
+  account_id: number
+  resource: BulkResource
+  operation: BulkOperation
+  status: BulkJobStatus
+  strict: ColumnType<number, number | undefined, number>
+  records_count: number
+  processed_count: ColumnType<number, number | undefined, number>
+  succeeded_count: ColumnType<number, number | undefined, number>
+  failed_count: ColumnType<number, number | undefined, number>
+  attempts: ColumnType<number, number | undefined, number>
+  lease_owner: string | null
+  heartbeat_at: NullableTimestamp
+  created_at: Timestamp
+  updated_at: Timestamp
+  started_at: NullableTimestamp
+  completed_at: NullableTimestamp
+}
+
+export interface BulkJobRecordsTable {
+  job_id: number
+  index: number
+  /** The record as submitted, JSON. */
+  data: string
+}
+
+export interface BulkJobResultsTable {
+  job_id: number
+  index: number
+  status: number
+  record_id: number | null
+  /** The field → messages hash as JSON, for a record that was not applied. */
+  errors: string | null
+}
+
 export interface DB {
+  bulk_jobs: BulkJobsTable
+  bulk_job_records: BulkJobRecordsTable
+  bulk_job_results: BulkJobResultsTable
   idempotency_keys: IdempotencyKeysTable
   vehicles: VehiclesTable
   fault_rules: FaultRulesTable
@@ -138,10 +181,14 @@ export interface DB {
   oauth_clients: OauthClientsTable
 }
 
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
 /** Renders a timestamp column the same way on both engines: ISO-8601, UTC, milliseconds. */
 export function toIso(value: Date | string): string
 export function toIso(value: Date | string | null): string | null
 export function toIso(value: Date | string | null): string | null {
   if (value === null) return null
-  return value instanceof Date ? value.toISOString() : new Date(value).toISOString()
+  if (value instanceof Date) return value.toISOString()
+  // SQLite rows already hold the canonical form (written by toISOString): no need to parse them again.
+  return CANONICAL_ISO.test(value) ? value : new Date(value).toISOString()
 }

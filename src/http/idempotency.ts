@@ -177,6 +177,26 @@ export async function completeIdempotency(trx: Transaction<DB>, request: Fastify
   claimed.completed = true
 }
 
+/**
+ * Runs a create exactly once. With a claimed Idempotency-Key: in a transaction that also records the
+ * outcome. Without one: as it is, since a single INSERT is atomic by itself (and BEGIN/COMMIT would
+ * cost two more round trips on PostgreSQL).
+ */
+export async function createOnce<T extends object>(
+  db: Kysely<DB>,
+  request: FastifyRequest,
+  create: (db: Kysely<DB>) => Promise<T>,
+  linksOf: (created: T) => Links,
+): Promise<T> {
+  if (!request.idempotency) return create(db)
+  return db.transaction().execute(async (trx) => {
+    const created = await create(trx)
+    const links = linksOf(created)
+    await completeIdempotency(trx, request, { location: links.self, resource: created, links })
+    return created
+  })
+}
+
 async function release(db: Kysely<DB>, claimed: Claim): Promise<void> {
   await db
     .deleteFrom('idempotency_keys')

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js'
 import type { CursorSecret } from '../../http/cursor.js'
-import { completeIdempotency } from '../../http/idempotency.js'
+import { createOnce } from '../../http/idempotency.js'
 import { ListQuerystring, type ListSpec } from '../../http/list-query.js'
 import { NotFound, Problem, problemTypes, ValidationFailed } from '../../http/problem.js'
 import {
@@ -81,14 +81,12 @@ export const faultRulesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorS
       },
     },
     async (request, reply) => {
-      const rule = await db
-        .transaction()
-        .execute(async (trx) => {
-          const created = toFaultRule(await insertFaultRule(trx, request.accountId, request.body))
-          await completeIdempotency(trx, request, { location: linksOf(created).self, resource: created, links: linksOf(created) })
-          return created
-        })
-        .catch(codeTaken)
+      const rule = await createOnce(
+        db,
+        request,
+        async (writer) => toFaultRule(await insertFaultRule(writer, request.accountId, request.body)),
+        linksOf,
+      ).catch(codeTaken)
       return sendCreated(request, reply, rule, linksOf(rule))
     },
   )

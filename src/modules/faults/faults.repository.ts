@@ -65,24 +65,58 @@ export async function findFault(db: Kysely<DB>, accountId: number, id: number): 
   return faultsQuery(db, accountId).where('faults.id', '=', id).executeTakeFirst()
 }
 
-/** The vehicle a new fault names, if it is one of the account's. */
-export async function findVehicleOfAccount(db: Kysely<DB>, accountId: number, vehicleId: number) {
-  return db
-    .selectFrom('vehicles')
-    .select(['id', 'archived_at'])
-    .where('account_id', '=', accountId)
-    .where('id', '=', vehicleId)
-    .executeTakeFirst()
-}
-
-/** The rule a code matches exactly, if the account has one. */
-export async function findRuleByCode(db: Kysely<DB>, accountId: number, code: string) {
-  return db
-    .selectFrom('fault_rules')
-    .select(['id', 'name', 'description', 'priority_handling'])
-    .where('account_id', '=', accountId)
-    .where('code', '=', code)
-    .executeTakeFirst()
+/**
+ * What a new fault needs to know, in one round trip: the vehicle (if it is the account's) and the
+ * rule its code matches (if the account has one).
+ */
+export async function lookupForFault(db: Kysely<DB>, accountId: number, vehicleId: number | undefined, code: string | undefined) {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom('vehicles')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('id', '=', vehicleId ?? 0)
+        .as('vehicle_id'),
+      eb
+        .selectFrom('vehicles')
+        .select('archived_at')
+        .where('account_id', '=', accountId)
+        .where('id', '=', vehicleId ?? 0)
+        .as('archived_at'),
+      eb
+        .selectFrom('fault_rules')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('code', '=', code ?? '')
+        .as('rule_id'),
+      eb
+        .selectFrom('fault_rules')
+        .select('name')
+        .where('account_id', '=', accountId)
+        .where('code', '=', code ?? '')
+        .as('rule_name'),
+      eb
+        .selectFrom('fault_rules')
+        .select('description')
+        .where('account_id', '=', accountId)
+        .where('code', '=', code ?? '')
+        .as('rule_description'),
+      eb
+        .selectFrom('fault_rules')
+        .select('priority_handling')
+        .where('account_id', '=', accountId)
+        .where('code', '=', code ?? '')
+        .as('priority_handling'),
+    ])
+    .executeTakeFirstOrThrow()
+  return {
+    vehicle: vehicleId !== undefined && row.vehicle_id !== null ? { id: Number(row.vehicle_id), archived_at: row.archived_at } : undefined,
+    rule:
+      code !== undefined && row.rule_id !== null
+        ? { id: Number(row.rule_id), name: row.rule_name, description: row.rule_description, priority_handling: row.priority_handling }
+        : undefined,
+  }
 }
 
 export type NewFault = Insertable<FaultsTable>

@@ -1,7 +1,7 @@
 // /api/v1/faults: list, create (Create Fault), show, update, delete — scoped to the caller's account.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { CursorSecret } from '../../http/cursor.js'
-import { completeIdempotency } from '../../http/idempotency.js'
+import { createOnce } from '../../http/idempotency.js'
 import { ListQuerystring, type ListSpec } from '../../http/list-query.js'
 import { NotFound, ValidationFailed } from '../../http/problem.js'
 import {
@@ -92,13 +92,16 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
       const idempotencyKey = request.idempotency?.key ?? null
       const prepared = await prepareFault(db, request.accountId, request.body, bodyFieldErrors(request), { idempotencyKey })
       if ('errors' in prepared) throw new ValidationFailed(prepared.errors)
-      const fault = await db.transaction().execute(async (trx) => {
-        const [row] = await insertFaults(trx, [prepared.values])
-        if (!row) throw new Error('insert returned no row')
-        const created = toFault({ ...row, vehicle_archived_at: prepared.vehicleArchivedAt })
-        await completeIdempotency(trx, request, { location: faultLinks(created).self, resource: created, links: faultLinks(created) })
-        return created
-      })
+      const fault = await createOnce(
+        db,
+        request,
+        async (writer) => {
+          const [row] = await insertFaults(writer, [prepared.values])
+          if (!row) throw new Error('insert returned no row')
+          return toFault({ ...row, vehicle_archived_at: prepared.vehicleArchivedAt })
+        },
+        faultLinks,
+      )
       return sendCreated(request, reply, fault, faultLinks(fault))
     },
   )

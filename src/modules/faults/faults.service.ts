@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.js'
 import type { FieldErrors } from '../../http/problem.js'
 import { addFieldError, messages } from '../../http/validation.js'
-import { findRuleByCode, findVehicleOfAccount, type NewFault } from './faults.repository.js'
+import { lookupForFault, type NewFault } from './faults.repository.js'
 import type { CreateFault } from './faults.schemas.js'
 
 export interface PreparedFault {
@@ -27,10 +27,10 @@ export async function prepareFault(
 ): Promise<PreparedFault | { errors: FieldErrors }> {
   const vehicleId = errors.vehicle_id ? undefined : input.vehicle_id
   const code = errors.code ? undefined : input.code
-  const [vehicle, rule] = await Promise.all([
-    vehicleId === undefined ? undefined : findVehicleOfAccount(db, accountId, vehicleId),
-    code === undefined ? undefined : findRuleByCode(db, accountId, code),
-  ])
+  const { vehicle, rule } =
+    vehicleId === undefined && code === undefined
+      ? { vehicle: undefined, rule: undefined }
+      : await lookupForFault(db, accountId, vehicleId, code)
   if (vehicleId !== undefined && !vehicle) addFieldError(errors, 'vehicle_id', messages.mustExist)
   if (code !== undefined && !rule) addFieldError(errors, 'code', messages.noFaultRule)
   if (Object.keys(errors).length > 0 || !vehicle || !rule || code === undefined) return { errors }

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sql } from 'kysely'
 import { isUniqueViolation } from '../../db/errors.js'
 import type { CursorSecret } from '../../http/cursor.js'
-import { completeIdempotency } from '../../http/idempotency.js'
+import { createOnce } from '../../http/idempotency.js'
 import { ListQuerystring, type ListSpec } from '../../http/list-query.js'
 import { NotFound, ValidationFailed } from '../../http/problem.js'
 import {
@@ -94,14 +94,12 @@ export const vehiclesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSec
       },
     },
     async (request, reply) => {
-      const vehicle = await db
-        .transaction()
-        .execute(async (trx) => {
-          const created = toVehicle(await insertVehicle(trx, request.accountId, request.body))
-          await completeIdempotency(trx, request, { location: linksOf(created).self, resource: created, links: linksOf(created) })
-          return created
-        })
-        .catch(nameTaken)
+      const vehicle = await createOnce(
+        db,
+        request,
+        async (writer) => toVehicle(await insertVehicle(writer, request.accountId, request.body)),
+        linksOf,
+      ).catch(nameTaken)
       return sendCreated(request, reply, vehicle, linksOf(vehicle))
     },
   )
