@@ -3,6 +3,7 @@ import path from 'node:path'
 import { HELP, loadConfig, REPO_ROOT } from './lib/config.js'
 import { runBench, selectScenarios } from './lib/driver.js'
 import { buildReport, renderTable, writeJson } from './lib/report.js'
+import { requestStop, runAllCleanups } from './lib/resources.js'
 import { killAllNow } from './lib/servers.js'
 import { scenarios } from './scenarios.js'
 
@@ -13,20 +14,24 @@ function installCleanup(): void {
     ['SIGTERM', 143],
   ] as const) {
     process.once(signal, () => {
-      process.stderr.write(`\n[bench] ${signal}: stopping servers\n`)
+      process.stderr.write(`\n[bench] ${signal}: stopping servers, dropping bench databases\n`)
+      requestStop()
       killAllNow()
-      process.exit(code)
+      void runAllCleanups(5_000).finally(() => {
+        killAllNow() // anything spawned while the cleanups ran
+        process.exit(code)
+      })
     })
   }
   process.on('uncaughtException', (err) => {
     process.stderr.write(`[bench] uncaught: ${err.stack ?? err.message}\n`)
     killAllNow()
-    process.exit(1)
+    void runAllCleanups(5_000).finally(() => process.exit(1))
   })
   process.on('unhandledRejection', (reason) => {
     process.stderr.write(`[bench] unhandled rejection: ${String(reason)}\n`)
     killAllNow()
-    process.exit(1)
+    void runAllCleanups(5_000).finally(() => process.exit(1))
   })
 }
 
@@ -37,7 +42,9 @@ async function main(): Promise<number> {
     return 0
   }
   if (config.list) {
-    for (const s of scenarios) console.log(`${s.id.padEnd(20)} ${s.server.id.padEnd(12)} ${s.title}`)
+    for (const s of scenarios) {
+      console.log(`${s.id.padEnd(32)} ${s.server.id.padEnd(18)} ${s.title}${s.optIn ? '  [opt-in]' : ''}`)
+    }
     return 0
   }
   const selected = selectScenarios(scenarios, config.only)
@@ -63,5 +70,6 @@ main().then(
     console.error(err instanceof Error ? (err.stack ?? err.message) : err)
     killAllNow()
     process.exitCode = 1
+    void runAllCleanups(5_000)
   },
 )

@@ -1,6 +1,7 @@
 // Orchestrates a bench: starts the needed servers, probes, warms up, runs interleaved rounds, aggregates.
 import type { BenchConfig } from './config.js'
 import { probe, runLoad, warmUp } from './load.js'
+import { runAllCleanups, SkipServer, stopRequested } from './resources.js'
 import { type RunningServer, startServer, stopServer } from './servers.js'
 import { maxOrNull, median, sumCounts } from './stats.js'
 import type { RunSample, Scenario, ScenarioResult, ServerSpec, Verdict } from './types.js'
@@ -16,10 +17,14 @@ interface State {
   error: string | null
 }
 
-/** Selects scenarios whose id contains any filter token, plus the baselines they are compared against. */
+/**
+ * Selects scenarios whose id contains any filter token, plus the baselines they are compared against.
+ * Opt-in scenarios (slow setup) are picked only by a token their id starts with (`--only deep`).
+ */
 export function selectScenarios(all: readonly Scenario[], only: readonly string[]): Scenario[] {
-  if (only.length === 0) return [...all]
-  const picked = new Set(all.filter((s) => only.some((t) => s.id.toLowerCase().includes(t))).map((s) => s.id))
+  if (only.length === 0) return all.filter((s) => !s.optIn)
+  const matches = (s: Scenario, t: string) => (s.optIn ? s.id.toLowerCase().startsWith(t) : s.id.toLowerCase().includes(t))
+  const picked = new Set(all.filter((s) => only.some((t) => matches(s, t))).map((s) => s.id))
   for (const s of all) if (picked.has(s.id) && s.baseline) picked.add(s.baseline)
   return all.filter((s) => picked.has(s.id))
 }
@@ -43,19 +48,33 @@ export async function runBench(selected: readonly Scenario[], config: BenchConfi
         fail(spec.id, 'skip', reason)
         continue
       }
+      if (stopRequested()) break
       log(`starting server '${spec.id}': ${spec.description}`)
+      let stage = 'prepare'
       try {
-        const server = await startServer(spec, cwd)
+        const env = (await spec.prepare?.()) ?? {}
+        stage = 'start'
+        const server = await startServer(spec, cwd, env)
         servers.set(spec.id, server)
         log(`  '${spec.id}' ready on port ${server.port} (pid ${server.pid})`)
+        stage = 'setup'
+        const t0 = Date.now()
+        await spec.afterStart?.(server)
+        if (spec.afterStart) log(`  '${spec.id}' set up in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
       } catch (err) {
-        const msg = err instanceof Error ? err.message : String(err)
-        log(msg)
-        fail(spec.id, 'error', `server failed to start: ${msg.split('\n')[0]}`)
+        const msg = err instanceof Error ? (err.stack ?? err.message) : String(err)
+        if (err instanceof SkipServer) {
+          log(`skipping server '${spec.id}': ${err.message}`)
+          fail(spec.id, 'skip', err.message)
+        } else {
+          log(msg)
+          fail(spec.id, 'error', `server failed to ${stage}: ${(err instanceof Error ? err.message : msg).split('\n')[0]}`)
+        }
       }
     }
 
     for (const st of active()) {
+      if (stopRequested()) break
       const server = servers.get(st.scenario.server.id) as RunningServer
       st.probe = await probe(st.scenario, server.port)
       if (st.probe) log(`probe ${st.scenario.id}: ${st.probe}`)
@@ -68,6 +87,7 @@ export async function runBench(selected: readonly Scenario[], config: BenchConfi
     // Rounds interleave scenarios so slow drift of a noisy machine hits baseline and product alike.
     for (let round = 1; round <= config.runs; round++) {
       for (const st of active()) {
+        if (stopRequested()) break
         const server = servers.get(st.scenario.server.id) as RunningServer
         log(`run ${round}/${config.runs} ${st.scenario.id} (${config.durationSec}s)`)
         try {
@@ -85,11 +105,12 @@ export async function runBench(selected: readonly Scenario[], config: BenchConfi
     }
   } finally {
     await Promise.all([...servers.values()].map((s) => stopServer(s)))
+    await runAllCleanups()
   }
-  return aggregate(states)
+  return aggregate(states, config.connections)
 }
 
-function aggregate(states: readonly State[]): ScenarioResult[] {
+function aggregate(states: readonly State[], defaultConnections: number): ScenarioResult[] {
   const partial = states.map((st) => {
     const { scenario: sc, runs } = st
     const unexpected = runs.reduce((a, r) => a + r.unexpected, 0)
@@ -105,6 +126,12 @@ function aggregate(states: readonly State[]): ScenarioResult[] {
       baseline: sc.baseline ?? null,
       ratio: null as number | null,
       target: sc.target ?? null,
+      connections: sc.connections ?? defaultConnections,
+      p50Ratio: null as number | null,
+      p99Ratio: null as number | null,
+      p50Factor: sc.p50Factor ?? null,
+      p99Factor: sc.p99Factor ?? null,
+      rssLimitMb: sc.rssLimitMb ?? null,
       unexpected,
       errors: runs.reduce((a, r) => a + r.errors, 0),
       timeouts: runs.reduce((a, r) => a + r.timeouts, 0),
@@ -121,14 +148,46 @@ function aggregate(states: readonly State[]): ScenarioResult[] {
   return partial.map(({ skip, error, ...r }) => {
     const base = r.baseline ? byId.get(r.baseline) : undefined
     if (r.rps !== null && base?.rps) r.ratio = r.rps / base.rps
+    if (r.p50 !== null && base?.p50) r.p50Ratio = r.p50 / base.p50
+    if (r.p99 !== null && base?.p99) r.p99Ratio = r.p99 / base.p99
     if (skip) r.verdict = 'SKIP'
     else if (error || r.probe || r.unexpected > 0 || r.rps === null) {
       r.verdict = 'ERROR'
       if (!r.note && r.unexpected > 0) r.note = `${r.unexpected} responses/errors other than ${r.expectStatus}`
-    } else if (r.target !== null) {
-      r.verdict = r.ratio === null ? '-' : r.ratio >= r.target ? 'PASS' : 'MISS'
-      if (r.ratio === null) r.note = `no ratio: baseline '${r.baseline}' was not measured`
+    } else {
+      const { verdict, misses } = judge(r)
+      r.verdict = verdict
+      if (misses.length > 0) r.note = misses.join('; ')
     }
     return r
   })
+}
+
+/** PASS when every criterion the scenario sets holds (ratio, p50/p99 vs the baseline's, RSS); '-' when it sets none. */
+function judge(r: Omit<ScenarioResult, 'verdict' | 'note'>): { verdict: Verdict; misses: string[] } {
+  const misses: string[] = []
+  let judged = false
+  const noBase = `baseline '${r.baseline}' was not measured`
+  if (r.target !== null) {
+    judged = true
+    if (r.ratio === null) misses.push(`no ratio: ${noBase}`)
+    else if (r.ratio < r.target) misses.push(`ratio ${r.ratio.toFixed(2)} < ${r.target.toFixed(2)}`)
+  }
+  if (r.p50Factor !== null) {
+    judged = true
+    if (r.p50Ratio === null) misses.push(`no p50 ratio: ${noBase}`)
+    else if (r.p50Ratio > r.p50Factor) misses.push(`p50 ${r.p50Ratio.toFixed(2)}x the baseline's > ${r.p50Factor}x`)
+  }
+  if (r.p99Factor !== null) {
+    judged = true
+    if (r.p99Ratio === null) misses.push(`no p99 ratio: ${noBase}`)
+    else if (r.p99Ratio >= r.p99Factor) misses.push(`p99 ${r.p99Ratio.toFixed(2)}x the baseline's >= ${r.p99Factor}x`)
+  }
+  if (r.rssLimitMb !== null) {
+    judged = true
+    if (r.rssMaxMb === null) misses.push('RSS not measured')
+    else if (r.rssMaxMb >= r.rssLimitMb) misses.push(`RSS ${r.rssMaxMb.toFixed(0)} MB >= ${r.rssLimitMb} MB`)
+  }
+  if (!judged) return { verdict: '-', misses }
+  return { verdict: misses.length === 0 ? 'PASS' : 'MISS', misses }
 }

@@ -4,18 +4,23 @@ import http from 'node:http'
 import autocannon from 'autocannon'
 import { FineLatency } from './latency.js'
 import { HOST, type RunningServer, sampleRss } from './servers.js'
-import type { RunSample, Scenario } from './types.js'
+import type { RunSample, Scenario, ScenarioRequest } from './types.js'
 
 export interface LoadOptions {
   connections: number
   durationSec: number
 }
 
+/** The scenario's request; a function is resolved here, after the servers' setup has filled in credentials and ids. */
+export function requestOf(scenario: Scenario): ScenarioRequest {
+  return typeof scenario.request === 'function' ? scenario.request() : scenario.request
+}
+
 function autocannonOptions(scenario: Scenario, port: number, opts: LoadOptions): autocannon.Options {
-  const { request } = scenario
+  const request = requestOf(scenario)
   const options: autocannon.Options = {
     url: `http://${HOST}:${port}${request.path}`,
-    connections: opts.connections,
+    connections: scenario.connections ?? opts.connections,
     duration: opts.durationSec,
     method: request.method ?? 'GET',
     timeout: 10,
@@ -77,11 +82,12 @@ export async function warmUp(scenario: Scenario, server: RunningServer, opts: Lo
  * Returns null when it matches, otherwise a short description of the mismatch.
  */
 export function probe(scenario: Scenario, port: number): Promise<string | null> {
-  const first = scenario.request.requests?.[0]
-  const method = first?.method ?? scenario.request.method ?? 'GET'
-  const path = first?.path ?? scenario.request.path
-  const headers = { ...scenario.request.headers, ...first?.headers }
-  const body = first?.body ?? scenario.request.body
+  const request = requestOf(scenario)
+  const first = request.requests?.[0]
+  const method = first?.method ?? request.method ?? 'GET'
+  const path = first?.path ?? request.path
+  const headers = { ...request.headers, ...first?.headers }
+  const body = first?.body ?? request.body
   return new Promise((resolve) => {
     const req = http.request({ host: HOST, port, path, method, headers, agent: false, timeout: 5_000 }, (res) => {
       res.resume()

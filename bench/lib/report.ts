@@ -38,25 +38,38 @@ function statusSummary(r: ScenarioResult): string {
   return `${r.expectStatus} exp, ${r.unexpected} unexp [${codes}${errs}]`
 }
 
+/** The scenario's PASS criteria, e.g. `>= 0.70, p99 < 4x, RSS < 200`. */
+function criteria(r: ScenarioResult): string {
+  const parts: string[] = []
+  if (r.target !== null) parts.push(`>= ${r.target.toFixed(2)}`)
+  if (r.p50Factor !== null) parts.push(`p50 <= ${r.p50Factor}x`)
+  if (r.p99Factor !== null) parts.push(`p99 < ${r.p99Factor}x`)
+  if (r.rssLimitMb !== null) parts.push(`RSS < ${r.rssLimitMb}`)
+  return parts.length === 0 ? '-' : parts.join(', ')
+}
+
 export function renderTable(report: BenchReport): string {
   const { machine, settings } = report
   const header = [
     `fleet-faults bench  ${report.date}`,
     `machine: ${machine.cores} cores (${machine.cpuModel}), node ${machine.node}, ${machine.platform}`,
-    `load: ${settings.connections} connections, ${settings.durationSec}s per run, ${settings.runs} run(s) per scenario ` +
+    `load: ${settings.connections} connections (unless 'conn' says otherwise), ${settings.durationSec}s per run, ${settings.runs} run(s) per scenario ` +
       `(median), ${settings.warmupSec}s warm-up discarded`,
     '',
   ]
-  const cols = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'ratio', 'target', 'verdict', 'statuses']
-  const right = new Set([1, 2, 3, 4, 5, 6])
+  const cols = ['scenario', 'conn', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'ratio', 'p50 x', 'p99 x', 'target', 'verdict', 'statuses']
+  const right = new Set([1, 2, 3, 4, 5, 6, 7, 8])
   const rows = report.results.map((r) => [
     `${r.id} (${r.title})`,
+    String(r.connections),
     fmt(r.rps, 0),
     fmt(r.p50, 2),
     fmt(r.p99, 2),
     fmt(r.rssMaxMb, 1),
     r.ratio === null ? '-' : `${r.ratio.toFixed(2)} vs ${r.baseline}`,
-    r.target === null ? '-' : `>= ${r.target.toFixed(2)}`,
+    r.p50Ratio === null ? '-' : `${r.p50Ratio.toFixed(2)}`,
+    r.p99Ratio === null ? '-' : `${r.p99Ratio.toFixed(2)}`,
+    criteria(r),
     r.verdict,
     statusSummary(r),
   ])

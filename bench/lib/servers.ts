@@ -52,11 +52,11 @@ export function httpStatus(port: number, path: string, timeoutMs = 1_000): Promi
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
-export async function startServer(spec: ServerSpec, cwd: string): Promise<RunningServer> {
+export async function startServer(spec: ServerSpec, cwd: string, extraEnv: Record<string, string> = {}): Promise<RunningServer> {
   const port = await freePort()
   const child = spawn(process.execPath, [...spec.args], {
     cwd,
-    env: { ...process.env, ...spec.env, PORT: String(port), HOST },
+    env: { ...process.env, ...spec.env, ...extraEnv, PORT: String(port), HOST },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   live.add(child)
@@ -108,7 +108,7 @@ export async function stopServer(server: RunningServer): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
+  const timer = setTimeout(() => child.kill('SIGKILL'), server.spec.stopGraceMs ?? STOP_GRACE_MS)
   await gone
   clearTimeout(timer)
 }

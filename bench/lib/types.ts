@@ -15,6 +15,16 @@ export interface ServerSpec {
   readyPath?: string
   /** Return a reason to skip this server (and its scenarios), e.g. a missing file or env var. */
   unavailable?: () => string | undefined
+  /**
+   * Runs before the process starts (e.g. create a fresh database and an account); the env it returns is
+   * added to the child's. Throw a SkipServer (lib/resources.ts) to SKIP the server's scenarios instead of ERROR.
+   * Register undo steps (drop the database) with onCleanup (lib/resources.ts): they run at the end, also on Ctrl-C.
+   */
+  prepare?: () => Promise<Record<string, string> | undefined>
+  /** Runs once the server answers and before any probe (e.g. create vehicles, fault rules, faults through the API). */
+  afterStart?: (server: { port: number; pid: number }) => Promise<void>
+  /** Longer SIGTERM grace (ms) before SIGKILL, e.g. while a CPU profile is written. Default 3000. */
+  stopGraceMs?: number
 }
 
 /** One HTTP request shape; `requests` / `setupClient` are passed through to autocannon for dynamic traffic. */
@@ -35,7 +45,8 @@ export interface Scenario {
   /** Human label, e.g. 'GET /api/v1/nope'. */
   title: string
   server: ServerSpec
-  request: ScenarioRequest
+  /** A function is called after the servers' setup, for requests that need credentials or ids known only then. */
+  request: ScenarioRequest | (() => ScenarioRequest)
   /** The only status counted as correct; everything else (and socket errors) is reported as unexpected. */
   expectStatus: number
   /** Checked by one probe request before the load, e.g. 'application/problem+json'. */
@@ -44,6 +55,19 @@ export interface Scenario {
   baseline?: string
   /** Minimal acceptable ratio vs `baseline` (PASS/MISS). */
   target?: number
+  /** PASS also needs p50 <= p50Factor × the baseline's p50 (e.g. a deep page vs the first page). */
+  p50Factor?: number
+  /** PASS also needs p99 < p99Factor × the baseline's p99. */
+  p99Factor?: number
+  /** PASS also needs the server's max RSS during the scenario below this (MB). */
+  rssLimitMb?: number
+  /** Concurrent connections for this scenario (default BENCH_CONNECTIONS); 1 = sequential requests. */
+  connections?: number
+  /**
+   * Opt-in scenarios (slow setup) run only when a --only token is a prefix of their id
+   * (`--only deep` picks `deep-sqlite-…`), never in a plain `npm run bench`.
+   */
+  optIn?: boolean
 }
 
 /** One autocannon run of one scenario. */
@@ -80,6 +104,13 @@ export interface ScenarioResult {
   baseline: string | null
   ratio: number | null
   target: number | null
+  connections: number
+  /** p50 and p99 ÷ the baseline's (median p50s, median p99s). */
+  p50Ratio: number | null
+  p99Ratio: number | null
+  p50Factor: number | null
+  p99Factor: number | null
+  rssLimitMb: number | null
   /** Summed over runs: responses with another status than expectStatus, socket errors, timeouts. */
   unexpected: number
   errors: number
