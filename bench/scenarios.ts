@@ -120,6 +120,38 @@ function faultScenarios(engine: Engine): Scenario[] {
       ...criteria(0.7),
     },
     {
+      // Write safety's cost: the same create with a new Idempotency-Key on every request (claim,
+      // transaction, outcome record), against the create without keys, in the same run.
+      id: `product-${engine}-fault-create-idempotent`,
+      title: `POST /api/v1/faults with Idempotency-Key, ${db}`,
+      server: productWrites.spec,
+      request: () => {
+        const base = { ...productWrites.ctx().headers, ...jsonHeaders }
+        let sequence = 0
+        return {
+          method: 'POST',
+          path: '/api/v1/faults',
+          headers: base,
+          body: faultBody,
+          requests: [
+            {
+              method: 'POST',
+              path: '/api/v1/faults',
+              body: faultBody,
+              setupRequest: (request) => ({
+                ...request,
+                headers: { ...base, 'idempotency-key': `bench-${process.pid}-${Date.now()}-${sequence++}` },
+              }),
+            },
+          ],
+        }
+      },
+      expectStatus: 201,
+      expectContentType: 'application/json',
+      baseline: `product-${engine}-fault-create`,
+      ...criteria(0.8),
+    },
+    {
       id: `baseline-${engine}-fault-get`,
       title: `GET /faults/:id, select 1 row, ${db}`,
       server: baseline,
