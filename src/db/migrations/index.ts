@@ -4,10 +4,12 @@ import * as identity from './20261122000100_identity.js'
 import * as serverSecrets from './20261122000200_server_secrets.js'
 import * as fleet from './20261122000300_fleet.js'
 import * as idempotency from './20261122000400_idempotency.js'
+import * as bulkJobs from './20261122000500_bulk_jobs.js'
 
 export const migrations: Record<string, Migration> = {
   '20261122000100_identity': identity,
   '20261122000200_server_secrets': serverSecrets,
   '20261122000300_fleet': fleet,
   '20261122000400_idempotency': idempotency,
+  '20261122000500_bulk_jobs': bulkJobs,
 }
