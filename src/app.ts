@@ -22,6 +22,7 @@ import { routing } from './http/routing.js'
 import { createSealer } from './http/sealing.js'
 import { strictHandling } from './http/strict-handling.js'
 import { validatorCompiler } from './http/validation.js'
+import { bulkRoutes } from './modules/bulk/bulk.routes.js'
 import { faultRulesRoutes } from './modules/fault-rules/fault-rules.routes.js'
 import { faultsRoutes } from './modules/faults/faults.routes.js'
 import { healthRoutes } from './modules/health/health.routes.js'
@@ -123,6 +124,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
       await api.register(vehiclesRoutes, { cursorSecret })
       await api.register(faultRulesRoutes, { cursorSecret })
       await api.register(faultsRoutes, { cursorSecret })
+      await api.register(bulkRoutes, { cursorSecret, maxRecords: config.BULK_MAX_RECORDS, retentionDays: config.BULK_RETENTION_DAYS })
     },
     { prefix: '/api/v1' },
   )

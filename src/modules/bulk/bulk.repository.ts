@@ -1,0 +1,178 @@
+// Bulk job rows: the job, its stored records and its results, always within one account; the API shapes.
+import type { Kysely, Selectable, Transaction } from 'kysely'
+import type { BulkJobsTable, BulkOperation, BulkResource, DB } from '../../db/schema.js'
+import { toIso } from '../../db/schema.js'
+import type { CreateVehicle } from '../vehicles/vehicles.schemas.js'
+import type { BulkJob, BulkJobSummary, BulkResult } from './bulk.schemas.js'
+
+/** Rows a multi-row insert of records writes at once: 3 parameters each, far below either engine's limit. */
+const RECORD_INSERT_CHUNK = 1000
+
+export const jobColumns = [
+  'id',
+  'account_id',
+  'resource',
+  'operation',
+  'status',
+  'strict',
+  'records_count',
+  'succeeded_count',
+  'failed_count',
+  'created_at',
+  'started_at',
+  'completed_at',
+] as const
+
+export type JobRow = Pick<Selectable<BulkJobsTable>, (typeof jobColumns)[number]>
+
+export const jobLinks = (job: { id: number }) => ({ self: `/api/v1/bulk_api_jobs/${job.id}` })
+
+export const isUnfinished = (job: { status: string }) => job.status === 'queued' || job.status === 'processing'
+
+export function toJobSummary(row: JobRow): BulkJobSummary {
+  return {
+    id: row.id,
+    resource: row.resource,
+    operation: row.operation,
+    status: row.status,
+    records_count: row.records_count,
+    succeeded_count: row.succeeded_count,
+    failed_count: row.failed_count,
+    created_at: toIso(row.created_at),
+    started_at: toIso(row.started_at),
+    completed_at: toIso(row.completed_at),
+  }
+}
+
+export function toJob(row: JobRow, results: BulkResult[]): BulkJob {
+  return { ...toJobSummary(row), results }
+}
+
+export function jobsQuery(db: Kysely<DB>, accountId: number) {
+  return db.selectFrom('bulk_jobs').select(jobColumns).where('account_id', '=', accountId)
+}
+
+export interface NewJob {
+  resource: BulkResource
+  operation: BulkOperation
+  strict: boolean
+  records: readonly object[]
+}
+
+/** The job, queued, with its records stored one row each so a worker can take them a batch at a time. */
+export async function insertJob(trx: Transaction<DB>, accountId: number, job: NewJob): Promise<JobRow> {
+  const now = new Date().toISOString()
+  const row = await trx
+    .insertInto('bulk_jobs')
+    .values({
+      account_id: accountId,
+      resource: job.resource,
+      operation: job.operation,
+      status: 'queued',
+      strict: job.strict ? 1 : 0,
+      records_count: job.records.length,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning(jobColumns)
+    .executeTakeFirstOrThrow()
+  for (let start = 0; start < job.records.length; start += RECORD_INSERT_CHUNK) {
+    const chunk = job.records.slice(start, start + RECORD_INSERT_CHUNK)
+    await trx
+      .insertInto('bulk_job_records')
+      .values(chunk.map((record, offset) => ({ job_id: row.id, index: start + offset, data: JSON.stringify(record) })))
+      .execute()
+  }
+  return row
+}
+
+export async function findJob(db: Kysely<DB>, accountId: number, id: number): Promise<JobRow | undefined> {
+  return jobsQuery(db, accountId).where('id', '=', id).executeTakeFirst()
+}
+
+/** The results recorded so far, by index. */
+export async function findResults(db: Kysely<DB>, jobId: number): Promise<BulkResult[]> {
+  const rows = await db
+    .selectFrom('bulk_job_results')
+    .select(['index', 'status', 'record_id', 'errors'])
+    .where('job_id', '=', jobId)
+    .orderBy('index')
+    .execute()
+  return rows.map((row) => ({
+    index: row.index,
+    status: row.status,
+    ...(row.record_id === null ? {} : { id: row.record_id }),
+    ...(row.errors === null ? {} : { errors: JSON.parse(row.errors) as Record<string, string[]> }),
+  }))
+}
+
+/** A job of the account with its results, or undefined (another account's job included). */
+export async function loadJob(db: Kysely<DB>, accountId: number, id: number): Promise<BulkJob | undefined> {
+  const row = await findJob(db, accountId, id)
+  return row && toJob(row, await findResults(db, row.id))
+}
+
+export async function insertResults(trx: Transaction<DB>, jobId: number, results: readonly BulkResult[]): Promise<void> {
+  if (results.length === 0) return
+  await trx
+    .insertInto('bulk_job_results')
+    .values(
+      results.map((result) => ({
+        job_id: jobId,
+        index: result.index,
+        status: result.status,
+        record_id: result.id ?? null,
+        errors: result.errors ? JSON.stringify(result.errors) : null,
+      })),
+    )
+    .execute()
+}
+
+/** Vehicles in one statement, as insertVehicle writes one; the caller has made sure the names are free. */
+export async function insertVehicles(trx: Transaction<DB>, accountId: number, inputs: readonly CreateVehicle[]) {
+  const now = new Date().toISOString()
+  return trx
+    .insertInto('vehicles')
+    .values(
+      inputs.map((input) => ({
+        account_id: accountId,
+        name: input.name,
+        vin: input.vin ?? null,
+        license_plate: input.license_plate ?? null,
+        external_id: input.external_id ?? null,
+        make: input.make ?? null,
+        model: input.model ?? null,
+        year: input.year ?? null,
+        is_sample: 0,
+        created_at: now,
+        updated_at: now,
+      })),
+    )
+    .returning('id')
+    .execute()
+}
+
+/** Jobs finished before `before`, a chunk at a time (their records and results go with them); returns how many. */
+export async function purgeFinishedJobs(db: Kysely<DB>, before: Date, chunk = 100): Promise<number> {
+  let total = 0
+  for (;;) {
+    const ids = await db
+      .selectFrom('bulk_jobs')
+      .select('id')
+      .where('completed_at', '<', before.toISOString())
+      .where('status', 'in', ['completed', 'failed'])
+      .limit(chunk)
+      .execute()
+    if (ids.length === 0) return total
+    const result = await db
+      .deleteFrom('bulk_jobs')
+      .where(
+        'id',
+        'in',
+        ids.map((row) => row.id),
+      )
+      .executeTakeFirst()
+    total += Number(result.numDeletedRows)
+    if (ids.length < chunk) return total
+  }
+}
