@@ -20,19 +20,24 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-/** A database URL of its own: a new schema on PostgreSQL, a new in-memory database on SQLite. */
+/**
+ * A database of its own: a new in-memory database on SQLite; on PostgreSQL a new database in the
+ * cluster of DATABASE_URL, dropped afterwards. (Schemas in one database raced: Kysely's migrator
+ * reads every schema's tables while other test processes drop theirs.)
+ */
 export async function freshDatabaseUrl(): Promise<{ url: string; drop(): Promise<void> }> {
   if (engine === 'sqlite') return { url: 'sqlite::memory:', drop: async () => {} }
-  const schema = `t_${randomBytes(6).toString('hex')}`
+  const name = `ff_test_${randomBytes(6).toString('hex')}`
   const admin = postgres(baseDatabaseUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create schema ${schema}`)
+  await admin.unsafe(`create database ${name}`)
   await admin.end()
-  const separator = baseDatabaseUrl.includes('?') ? '&' : '?'
+  const url = new URL(baseDatabaseUrl)
+  url.pathname = `/${name}`
   return {
-    url: `${baseDatabaseUrl}${separator}search_path=${schema}`,
+    url: url.toString(),
     async drop() {
       const cleanup = postgres(baseDatabaseUrl, { max: 1, onnotice: () => {} })
-      await cleanup.unsafe(`drop schema if exists ${schema} cascade`)
+      await cleanup.unsafe(`drop database if exists ${name} with (force)`)
       await cleanup.end()
     },
   }
@@ -51,7 +56,14 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   const redis = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}
   const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_KEY_PREFIX: prefix, ...redis, ...options.env, DATABASE_URL: fresh.url })
   const database = createDatabase(config)
-  await migrateToLatest(database.db)
+  try {
+    await migrateToLatest(database.db)
+  } catch (error) {
+    // A failed migration must not leave a pool open (the test process would never exit).
+    await database.close()
+    await fresh.drop()
+    throw error
+  }
   const app = await buildApp(config, { database })
   await options.extend?.(app)
   await app.ready()
