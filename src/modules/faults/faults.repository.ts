@@ -1,6 +1,7 @@
 // Fault rows joined with their vehicle (for vehicle_archived_at), always within one account.
 import type { Insertable, Kysely, Transaction } from 'kysely'
-import { type DB, type FaultsTable, toIso } from '../../db/schema.js'
+import { preparedQuery } from '../../db/prepared.js'
+import { type DB, type FaultsTable, type PriorityHandling, toIso } from '../../db/schema.js'
 import type { Fault, UpdateFault } from './faults.schemas.js'
 
 const faultColumns = [
@@ -61,55 +62,42 @@ export function faultsQuery(db: Kysely<DB>, accountId: number) {
     .where('faults.account_id', '=', accountId)
 }
 
+const findFaultQuery = preparedQuery<DB, { accountId: number; id: number }, FaultRow>((db, arg) =>
+  faultsQuery(db, arg('accountId')).where('faults.id', '=', arg('id')),
+)
+
 export async function findFault(db: Kysely<DB>, accountId: number, id: number): Promise<FaultRow | undefined> {
-  return faultsQuery(db, accountId).where('faults.id', '=', id).executeTakeFirst()
+  return findFaultQuery.first(db, { accountId, id })
 }
 
-/**
- * What a new fault needs to know, in one round trip: the vehicle (if it is the account's) and the
- * rule its code matches (if the account has one).
- */
+/** The vehicle (if it is the account's) and the rule a code matches (if the account has one), in one round trip. */
+const lookupQuery = preparedQuery<DB, { accountId: number; vehicleId: number; code: string }, LookupRow>((db, arg) =>
+  db.selectNoFrom((eb) => {
+    const vehicle = () => eb.selectFrom('vehicles').where('account_id', '=', arg('accountId')).where('id', '=', arg('vehicleId'))
+    const rule = () => eb.selectFrom('fault_rules').where('account_id', '=', arg('accountId')).where('code', '=', arg('code'))
+    return [
+      vehicle().select('id').as('vehicle_id'),
+      vehicle().select('archived_at').as('archived_at'),
+      rule().select('id').as('rule_id'),
+      rule().select('name').as('rule_name'),
+      rule().select('description').as('rule_description'),
+      rule().select('priority_handling').as('priority_handling'),
+    ]
+  }),
+)
+interface LookupRow {
+  vehicle_id: number | null
+  archived_at: Date | string | null
+  rule_id: number | null
+  rule_name: string | null
+  rule_description: string | null
+  priority_handling: PriorityHandling | null
+}
+
+/** What a new fault needs to know: its vehicle and its rule, each undefined when the account has none. */
 export async function lookupForFault(db: Kysely<DB>, accountId: number, vehicleId: number | undefined, code: string | undefined) {
-  const row = await db
-    .selectNoFrom((eb) => [
-      eb
-        .selectFrom('vehicles')
-        .select('id')
-        .where('account_id', '=', accountId)
-        .where('id', '=', vehicleId ?? 0)
-        .as('vehicle_id'),
-      eb
-        .selectFrom('vehicles')
-        .select('archived_at')
-        .where('account_id', '=', accountId)
-        .where('id', '=', vehicleId ?? 0)
-        .as('archived_at'),
-      eb
-        .selectFrom('fault_rules')
-        .select('id')
-        .where('account_id', '=', accountId)
-        .where('code', '=', code ?? '')
-        .as('rule_id'),
-      eb
-        .selectFrom('fault_rules')
-        .select('name')
-        .where('account_id', '=', accountId)
-        .where('code', '=', code ?? '')
-        .as('rule_name'),
-      eb
-        .selectFrom('fault_rules')
-        .select('description')
-        .where('account_id', '=', accountId)
-        .where('code', '=', code ?? '')
-        .as('rule_description'),
-      eb
-        .selectFrom('fault_rules')
-        .select('priority_handling')
-        .where('account_id', '=', accountId)
-        .where('code', '=', code ?? '')
-        .as('priority_handling'),
-    ])
-    .executeTakeFirstOrThrow()
+  const row = await lookupQuery.first(db, { accountId, vehicleId: vehicleId ?? 0, code: code ?? '' })
+  if (!row) throw new Error('the lookup returned no row')
   return {
     vehicle: vehicleId !== undefined && row.vehicle_id !== null ? { id: Number(row.vehicle_id), archived_at: row.archived_at } : undefined,
     rule:
@@ -142,6 +130,24 @@ const returned = [
 
 export async function insertFaults(db: Kysely<DB>, values: NewFault[]) {
   return db.insertInto('faults').values(values).returning(returned).execute()
+}
+
+/** Every column of a new fault but its id: what prepareFault builds. */
+export type FaultValues = { [K in Exclude<keyof NewFault, 'id'>]-?: Exclude<NewFault[K], undefined> }
+const faultValueColumns = [...returned.filter((column) => column !== 'id')] as (keyof FaultValues)[]
+
+const insertFaultQuery = preparedQuery<DB, FaultValues, Awaited<ReturnType<typeof insertFaults>>[number]>((db, arg) =>
+  db
+    .insertInto('faults')
+    .values(Object.fromEntries(faultValueColumns.map((column) => [column, arg(column)])) as FaultValues)
+    .returning(returned),
+)
+
+/** One fault (POST /faults): the same insert as insertFaults, compiled once. */
+export async function insertFault(db: Kysely<DB>, values: FaultValues) {
+  const row = await insertFaultQuery.first(db, values)
+  if (!row) throw new Error('insert returned no row')
+  return row
 }
 
 export async function updateFault(trx: Transaction<DB>, accountId: number, id: number, changes: UpdateFault): Promise<void> {

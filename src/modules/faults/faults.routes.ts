@@ -17,7 +17,7 @@ import {
 import { answerList, loadForChange } from '../../http/resource.js'
 import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { bodyFieldErrors } from '../../http/validation.js'
-import { deleteFault, faultsQuery, findFault, insertFaults, toFault, updateFault } from './faults.repository.js'
+import { deleteFault, faultsQuery, findFault, insertFault, toFault, updateFault } from './faults.repository.js'
 import { CreateFault, Fault, UpdateFault } from './faults.schemas.js'
 import { prepareFault } from './faults.service.js'
 
@@ -96,8 +96,7 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
         db,
         request,
         async (writer) => {
-          const [row] = await insertFaults(writer, [prepared.values])
-          if (!row) throw new Error('insert returned no row')
+          const row = await insertFault(writer, prepared.values)
           return toFault({ ...row, vehicle_archived_at: prepared.vehicleArchivedAt })
         },
         faultLinks,

@@ -3,11 +3,11 @@ import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.js'
 import type { FieldErrors } from '../../http/problem.js'
 import { addFieldError, messages } from '../../http/validation.js'
-import { lookupForFault, type NewFault } from './faults.repository.js'
+import { type FaultValues, lookupForFault } from './faults.repository.js'
 import type { CreateFault } from './faults.schemas.js'
 
 export interface PreparedFault {
-  values: NewFault
+  values: FaultValues
   vehicleArchivedAt: Date | string | null
 }
 

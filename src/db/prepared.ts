@@ -1,0 +1,56 @@
+// Queries built and compiled once, run with new values: Kysely otherwise rebuilds and recompiles a query
+// (immutable node trees, identifier parsing, SQL printing) on every call, a fifth of a point read's CPU.
+import type { Compilable, CompiledQuery, DialectAdapter, Kysely } from 'kysely'
+
+/** Marks a parameter slot in the compiled SQL; no value a client sends can start with a NUL. */
+const SLOT = '\u0000fleet-faults-slot:'
+
+/** Stands in for the named argument while the query is built; typed as the value it will be. */
+export type Arg<A> = <K extends keyof A & string>(name: K) => A[K]
+
+interface Template<R> {
+  compiled: CompiledQuery<R>
+  /** Per parameter: the argument that fills it, or null for a value fixed when the query was built. */
+  slots: (string | null)[]
+}
+
+export interface PreparedQuery<DB, A, R> {
+  /** Every row, run on `db` (the database or an open transaction). */
+  all(db: Kysely<DB>, args: A): Promise<R[]>
+  first(db: Kysely<DB>, args: A): Promise<R | undefined>
+}
+
+/**
+ * A query built with named slots (`arg('id')`) and compiled once per dialect (the SQL differs between
+ * SQLite and PostgreSQL; a transaction shares its database's adapter); each run only fills the slots.
+ * For queries whose shape never changes (no optional clauses, no `in` lists): the hot point reads and writes.
+ */
+export function preparedQuery<DB, A extends Record<string, unknown>, R>(
+  build: (db: Kysely<DB>, arg: Arg<A>) => Compilable<R>,
+): PreparedQuery<DB, A, R> {
+  const templates = new WeakMap<DialectAdapter, Template<R>>()
+  const compileFor = (db: Kysely<DB>): Template<R> => {
+    const adapter = db.getExecutor().adapter
+    let template = templates.get(adapter)
+    if (!template) {
+      const compiled = build(db, ((name: string) => `${SLOT}${name}`) as Arg<A>).compile()
+      const slots = compiled.parameters.map((value) =>
+        typeof value === 'string' && value.startsWith(SLOT) ? value.slice(SLOT.length) : null,
+      )
+      template = { compiled, slots }
+      templates.set(adapter, template)
+    }
+    return template
+  }
+  const run = async (db: Kysely<DB>, args: A): Promise<R[]> => {
+    const { compiled, slots } = compileFor(db)
+    const parameters = slots.map((name, index) => (name === null ? compiled.parameters[index] : args[name]))
+    return (await db.executeQuery<R>({ ...compiled, parameters })).rows
+  }
+  return {
+    all: run,
+    async first(db, args) {
+      return (await run(db, args))[0]
+    },
+  }
+}
