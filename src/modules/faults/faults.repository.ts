@@ -53,12 +53,14 @@ export function toFault(row: FaultRow): Fault {
   }
 }
 
+/** The account's faults with their vehicle's archived_at (a subquery, not a join: counting a list skips it). */
 export function faultsQuery(db: Kysely<DB>, accountId: number) {
   return db
     .selectFrom('faults')
-    .innerJoin('vehicles', 'vehicles.id', 'faults.vehicle_id')
     .select(faultColumns)
-    .select('vehicles.archived_at as vehicle_archived_at')
+    .select((eb) =>
+      eb.selectFrom('vehicles').select('vehicles.archived_at').whereRef('vehicles.id', '=', 'faults.vehicle_id').as('vehicle_archived_at'),
+    )
     .where('faults.account_id', '=', accountId)
 }
 
