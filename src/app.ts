@@ -17,6 +17,7 @@ import { idempotency } from './http/idempotency.js'
 import { createCounter, type SharedStore } from './http/limiter.js'
 import { createMetrics, metrics } from './http/metrics.js'
 import { negotiation } from './http/negotiation.js'
+import { createPrincipalCache } from './http/principal-cache.js'
 import { genReqId, requestContext } from './http/request-context.js'
 import { routing } from './http/routing.js'
 import { createSealer } from './http/sealing.js'
@@ -38,6 +39,8 @@ import { vehiclesRoutes } from './modules/vehicles/vehicles.routes.js'
 const BODY_LIMIT_BYTES = 1024 * 1024
 /** Failed authentications are counted per client address over a minute (AUTH_FAILURE_LIMIT a window). */
 const AUTH_FAILURE_WINDOW_SECONDS = 60
+/** The database notice channel on which replicas say that credentials changed. */
+const CREDENTIALS_CHANNEL = 'fleet_faults_credentials'
 /** How long start-up waits for Redis before serving with in-process counters. */
 const REDIS_READY_WAIT_MS = 2000
 
@@ -103,7 +106,11 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   const shared = config.REDIS_URL ? await sharedStore(app, config.REDIS_URL, appMetrics.rateLimitStoreFallbacks) : undefined
   const failures = quotaOf(`${config.REDIS_KEY_PREFIX}auth-failures`, config.AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_SECONDS, shared)
   const quota = quotaOf(`${config.REDIS_KEY_PREFIX}rate-limit`, config.RATE_LIMIT_QUOTA, config.RATE_LIMIT_WINDOW_SECONDS, shared)
-  await app.register(auth, { credentials: identityCredentials(database.db, tokens), failures, quota })
+  // Checked credentials are remembered briefly; a change to them on any replica empties every cache.
+  const cache = createPrincipalCache(config.CREDENTIALS_CACHE_SECONDS)
+  await database.notices.listen(CREDENTIALS_CHANNEL, () => cache.invalidate())
+  const announceChange = () => database.notices.notify(CREDENTIALS_CHANNEL)
+  await app.register(auth, { credentials: identityCredentials(database.db, tokens), failures, quota, cache, announceChange })
   // After auth, so that a 406 to an authenticated caller still carries its rate-limit headers.
   await app.register(negotiation)
   await app.register(idempotency, {

@@ -40,6 +40,11 @@ export const ConfigSchema = Type.Object({
   IDEMPOTENCY_LEASE_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 15 }),
   /** HS256 secret for OAuth access tokens; unset: generated once and kept in the data directory. */
   TOKEN_SIGNING_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  /**
+   * Seconds a checked credential is remembered (0: checked on every request). Revoking it empties the
+   * cache of every process at once; this bounds how long a lost notice could leave it usable.
+   */
+  CREDENTIALS_CACHE_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 10 }),
   /** Access tokens live 15 minutes: short enough that a leaked one soon expires. */
   TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 86400, default: 900 }),
   MAINTENANCE_MODE: Type.Boolean({ default: false }),

@@ -1,5 +1,5 @@
 // Two replicas on one PostgreSQL and one Redis: one rate budget, one record per Idempotency-Key,
-// and each reads what the other wrote. (SQLite is the single-process engine, so this is PostgreSQL only.)
+// each reads what the other wrote, and a key revoked on one stops working on the other at once. (SQLite is the single-process engine, so this is PostgreSQL only.)
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
@@ -7,7 +7,7 @@ import { engine } from './helpers/app.js'
 import { processDatabase, runCli, type Server, startServer } from './helpers/process.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const QUOTA = 40
+const QUOTA = 60
 
 describe('two replicas on one PostgreSQL and one Redis', { skip: engine !== 'postgres' && 'replicas need PostgreSQL' }, () => {
   let database: Awaited<ReturnType<typeof processDatabase>>
@@ -32,6 +32,8 @@ describe('two replicas on one PostgreSQL and one Redis', { skip: engine !== 'pos
       REDIS_URL,
       REDIS_KEY_PREFIX: `replicas-${randomBytes(4).toString('hex')}:`,
       RATE_LIMIT_QUOTA: String(QUOTA),
+      // Long enough that only the other replica's notice can explain a revocation seen within the test.
+      CREDENTIALS_CACHE_SECONDS: '300',
     }
     const created = await runCli(['accounts', 'create', '--name', 'Replicated', '--email', 'replicas@example.com', '--json'], env)
     assert.equal(created.code, 0, created.stderr)
@@ -82,6 +84,24 @@ describe('two replicas on one PostgreSQL and one Redis', { skip: engine !== 'pos
       const matching = await call(a, 'GET', `/api/v1/faults?filter[external_id][eq]=${key}`)
       assert.equal(matching.body.records.length, 1)
     }
+  })
+
+  it('stops a key revoked on one replica on the other at once, though the other had it cached', async () => {
+    const [a, b] = replicas as [Server, Server]
+    const made = await call(a, 'POST', '/api/v1/api_keys', { name: 'short-lived' })
+    assert.equal(made.status, 201)
+    const keyHeaders = { authorization: `Token ${made.body.api_key}` }
+    assert.equal((await call(b, 'GET', '/api/v1/users/me', undefined, keyHeaders)).status, 200)
+    assert.equal((await call(b, 'GET', '/api/v1/users/me', undefined, keyHeaders)).status, 200)
+    assert.equal((await call(a, 'DELETE', `/api/v1/api_keys/${made.body.id}`)).status, 204)
+    // The notice travels through PostgreSQL after the commit: allow it a moment, far below the cache's 300 s.
+    const deadline = Date.now() + 2000
+    let status = 200
+    while (status === 200 && Date.now() < deadline) {
+      status = (await call(b, 'GET', '/api/v1/users/me', undefined, keyHeaders)).status
+      if (status === 200) await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    assert.equal(status, 401)
   })
 
   it('counts one rate budget for the account across both replicas', async () => {

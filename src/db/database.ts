@@ -15,6 +15,8 @@ export interface Database {
   engine: Engine
   /** Resolves when the database answers a trivial query within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<boolean>
+  /** Notices between the processes sharing this database (PostgreSQL LISTEN/NOTIFY). */
+  notices: Notices
   close(): Promise<void>
 }
 
@@ -22,6 +24,21 @@ export interface Database {
 const POSTGRES_POOL_SIZE = 10
 /** How long a SQLite writer waits for the lock before failing: covers a second process's commit. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000
+
+export interface Notices {
+  /**
+   * Calls `onNotice` for each notice on `channel`, and also whenever listening (re)starts, since notices
+   * sent while the connection was down are lost.
+   */
+  listen(channel: string, onNotice: () => void): Promise<void>
+  notify(channel: string): Promise<void>
+}
+
+/** SQLite serves one process (the embedded default): there is no one else to tell. */
+const noNotices: Notices = {
+  async listen() {},
+  async notify() {},
+}
 
 export function createDatabase(config: Pick<Config, 'DATABASE_URL' | 'SQLITE_SYNCHRONOUS'>): Database {
   const url = config.DATABASE_URL
@@ -71,6 +88,7 @@ function openSqlite(path: string, config: Pick<Config, 'SQLITE_SYNCHRONOUS'>): D
   return {
     db,
     engine: 'sqlite',
+    notices: noNotices,
     async ping() {
       try {
         sqlite.prepare('select 1').get()
@@ -96,6 +114,14 @@ function openPostgres(url: string): Database {
   return {
     db,
     engine: 'postgres',
+    notices: {
+      async listen(channel, onNotice) {
+        await client.listen(channel, onNotice, onNotice)
+      },
+      async notify(channel) {
+        await client.notify(channel, '')
+      },
+    },
     async ping(timeoutMs = 2000) {
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<false>((done) => {

@@ -48,6 +48,8 @@ export interface Principal {
   scopes: readonly Scope[] | null
   /** The API version the credential is pinned to. */
   apiVersion: string
+  /** When the credential itself stops being valid (ms since the epoch): a bearer token's expiry. */
+  expiresAt?: number
 }
 
 export function needsAccount(permission: Permission): boolean {

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { authorize, needsAccount, type Permission, type Principal } from './access.js'
 import { requestedVersion } from './api-version.js'
+import type { PrincipalCache } from './principal-cache.js'
 import { Problem, problemTypes } from './problem.js'
 import { enforceAccountQuota, type Quota, setRateLimitHeaders } from './rate-limit.js'
 
@@ -23,12 +24,18 @@ export interface AuthOptions {
   failures: Quota
   /** Requests per account. */
   quota: Quota
+  /** Principals remembered per credential; emptied by every request to a route that changes credentials. */
+  cache: PrincipalCache
+  /** Tells the other processes serving this database that credentials changed (they empty their caches). */
+  announceChange(): Promise<void>
 }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** What the route requires; a route without one is public. */
     permission?: Permission
+    /** The route revokes or re-scopes credentials (keys, clients, memberships): remembered principals are dropped. */
+    changesCredentials?: boolean
   }
   interface FastifyRequest {
     principal: Principal | null
@@ -65,8 +72,13 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
     const accountToken = request.headers['account-token']
     const token = typeof accountToken === 'string' && accountToken.length > 0 ? accountToken : undefined
     let principal: Principal | null = null
-    if (parsed?.scheme === 'token') principal = await options.credentials.apiKey(parsed.value, token)
-    else if (parsed?.scheme === 'bearer') principal = await options.credentials.accessToken(parsed.value)
+    if (parsed?.scheme === 'token') {
+      const key = parsed.value
+      principal = await options.cache.lookup(`token\n${key}\n${token ?? ''}`, () => options.credentials.apiKey(key, token))
+    } else if (parsed?.scheme === 'bearer') {
+      const bearer = parsed.value
+      principal = await options.cache.lookup(`bearer\n${bearer}`, () => options.credentials.accessToken(bearer))
+    }
     // An Account-Token names an account the call must be a member of, even where none is needed.
     const accountSatisfied = principal?.accountId !== null || (!needsAccount(permission) && token === undefined)
     if (principal && accountSatisfied) return principal
@@ -79,6 +91,20 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
     const permission = request.routeOptions.config.permission
     if (permission === undefined) return done()
     authenticate(request, reply, permission).then(() => done(), done)
+  })
+
+  // A change to credentials empties the cache when it starts, and again once it is committed (the handler
+  // has returned): a lookup that read the old state in between is dropped too. Then the other replicas.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.routeOptions.config.changesCredentials || reply.statusCode >= 400) return done(null, payload)
+    options.cache.invalidate()
+    options.announceChange().then(
+      () => done(null, payload),
+      (error: unknown) => {
+        request.log.warn({ err: error }, 'could not tell the other replicas that credentials changed')
+        done(null, payload)
+      },
+    )
   })
 
   async function authenticate(request: FastifyRequest, reply: FastifyReply, permission: Permission): Promise<void> {
@@ -103,6 +129,7 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
     }
     request.principal = principal
     request.accountId = principal.accountId ?? 0
+    if (request.routeOptions.config.changesCredentials) options.cache.invalidate()
   }
 }
 

@@ -74,7 +74,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/api_keys/:id',
     {
-      config: { permission: 'member' },
+      config: { permission: 'member', changesCredentials: true },
       schema: { tags, summary: 'Revoke an API key: it fails at once', params: IdParams, response: { 204: NoContent, ...apiProblems(404) } },
     },
     async (request, reply) => {

@@ -42,6 +42,7 @@ export function identityCredentials(db: Kysely<DB>, tokens: TokenService): Crede
         role: null,
         scopes: claims.scopes,
         apiVersion: CURRENT_API_VERSION,
+        expiresAt: claims.expiresAt,
       }
     },
   }

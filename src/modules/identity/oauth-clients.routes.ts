@@ -64,7 +64,7 @@ export const oauthClientsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/oauth_clients/:id',
     {
-      config: { permission: 'admin' },
+      config: { permission: 'admin', changesCredentials: true },
       schema: {
         tags,
         summary: 'Revoke an OAuth client and its tokens',

@@ -14,6 +14,8 @@ export interface AccessTokenClaims {
   clientId: string
   accountId: number
   scopes: Scope[]
+  /** Expiry, ms since the epoch (set on verified tokens). */
+  expiresAt?: number
 }
 
 export interface TokenService {
@@ -46,7 +48,12 @@ export function createTokenService(secret: Uint8Array, ttlSeconds: number): Toke
       try {
         const { payload } = await jwtVerify(token, secret, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] })
         if (typeof payload.sub !== 'string' || typeof payload.acct !== 'number' || typeof payload.scope !== 'string') return null
-        return { clientId: payload.sub, accountId: payload.acct, scopes: payload.scope.split(' ').filter(Boolean) as Scope[] }
+        return {
+          clientId: payload.sub,
+          accountId: payload.acct,
+          scopes: payload.scope.split(' ').filter(Boolean) as Scope[],
+          expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
+        }
       } catch {
         return null
       }

@@ -121,7 +121,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/users',
     {
-      config: { permission: 'admin', idempotent: true },
+      config: { permission: 'admin', idempotent: true, changesCredentials: true },
       schema: {
         tags,
         summary: 'Add a member (the user is created if new)',
@@ -157,7 +157,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/users/:id',
     {
-      config: { permission: 'admin' },
+      config: { permission: 'admin', changesCredentials: true },
       schema: {
         tags,
         summary: "Change a member's role",
@@ -181,7 +181,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/users/:id',
     {
-      config: { permission: 'admin' },
+      config: { permission: 'admin', changesCredentials: true },
       schema: {
         tags,
         summary: 'Remove a member from the account',
