@@ -120,13 +120,21 @@ export async function paginate<DB, TB extends keyof DB, O>(
     const position = { value: sort.type === 'integer' ? Number(value) : String(value), id: Number(last[ROW_ID]) }
     nextCursor = encodeCursor({ after: position, sort, fingerprint: list.fingerprint }, list.secret)
   }
-  const records = page.map(({ [SORT_KEY]: _key, [ROW_ID]: _id, [REMAINING]: _remaining, ...record }) => record as O)
+  const remaining = nextCursor && last ? Number(last[REMAINING]) : page.length
+  // The bookkeeping columns leave in place, last first: V8 keeps a row fast when its newest property goes,
+  // where copying each row without them (object rest) cost more than the rest of paginate.
+  for (const row of page) {
+    delete (row as Partial<typeof row>)[REMAINING]
+    delete (row as Partial<typeof row>)[ROW_ID]
+    delete (row as Partial<typeof row>)[SORT_KEY]
+  }
+  const records = page as O[]
   return {
     start_cursor: list.startCursor,
     next_cursor: nextCursor,
     per_page: perPage,
     // A last page counts itself; otherwise a count capped by LIMIT, so it costs the same deep in a big table.
-    estimated_remaining_count: nextCursor && last ? Number(last[REMAINING]) : page.length,
+    estimated_remaining_count: remaining,
     filtered_by: filteredBy(list.filters),
     sorted_by: [{ [sort.field]: sort.direction }],
     records,
