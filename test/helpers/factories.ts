@@ -42,8 +42,9 @@ export async function makeAccount(app: FastifyInstance, name = `Fleet ${unique()
 export async function makeMember(app: FastifyInstance, account: TestAccount, role: Role): Promise<Caller> {
   const db = app.database.db
   const userId = await db.transaction().execute(async (trx) => {
-    const id = await findOrCreateUser(trx, { email: `${role}-${unique()}@example.com`, first_name: role, last_name: 'Member' })
-    await addMembership(trx, account.accountId, id, role)
+    const member = { email: `${role}-${unique()}@example.com`, first_name: role, last_name: 'Member', role }
+    const id = await findOrCreateUser(trx, member)
+    await addMembership(trx, account.accountId, id, member)
     return id
   })
   const key = await createKey(db, userId, `${role} key`, CURRENT_API_VERSION)

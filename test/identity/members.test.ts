@@ -56,12 +56,13 @@ describe(`members (${engine})`, () => {
     it('adds a user who already exists (found by email, case-insensitively) without making a second user', async () => {
       const globex = await makeAccount(t.app, 'Globex')
       const them = (await call('GET', '/api/v1/users/me', undefined, { authorization: `Token ${globex.apiKey}` })).json()
-      const response = await add({ email: them.email.toUpperCase(), first_name: 'Ignored', role: 'viewer' })
+      const response = await add({ email: them.email.toUpperCase(), first_name: 'Known here as', role: 'viewer' })
       assert.equal(response.statusCode, 201, response.body)
       const body = response.json()
       assert.equal(body.id, globex.userId, 'the same user')
       assert.equal(body.email, them.email)
-      assert.equal(body.first_name, them.first_name, 'an existing user keeps their name')
+      assert.equal(body.first_name, 'Known here as', "this account's own name for them, not the one another account gave")
+      assert.equal(body.last_name, null)
       assert.equal(body.role, 'viewer')
       // Their key now reaches both accounts, with the role of each.
       const inAcme = await call('GET', '/api/v1/users/me', undefined, keyHeaders(globex.apiKey, acme.accountToken))
