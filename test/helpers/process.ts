@@ -68,7 +68,11 @@ export function startServer(env: ChildEnv, args: string[] = ['--no-demo'], optio
     })
     let output = ''
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)))
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000)
+    // A server that never says it listens is killed, or it would keep the test process from exiting.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`server did not start:\n${output}`))
+    }, 20_000)
     const onData = (chunk: Buffer) => {
       output += chunk
       const match = output.match(/listening on (http:\/\/[0-9.:]+)/)
