@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { engine } from './helpers/app.js'
-import { processDatabase, runCli, type Server, startServer } from './helpers/process.js'
+import { allFaults, api, processDatabase, runCli, type Server, startServer } from './helpers/process.js'
 
 /** Kill-and-restart cycles per test run (each on a fresh database). */
 const RUNS = Number(process.env.DURABILITY_RUNS ?? 3)
@@ -36,34 +36,6 @@ async function settle(server: Server, headers: Record<string, string>, key: stri
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
   throw new Error(`key ${key} still in use after retries`)
-}
-
-async function api<T>(server: Server, headers: Record<string, string>, method: string, path: string, body?: object): Promise<T> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { ...headers, 'content-type': 'application/json' },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  })
-  assert.ok(response.ok, `${method} ${path}: ${response.status}`)
-  return (await response.json()) as T
-}
-
-async function allFaults(server: Server, headers: Record<string, string>) {
-  const records: Array<{ id: number; idempotency_key: string | null; external_id: string | null }> = []
-  let cursor: string | null = null
-  for (let page = 0; page < 100; page++) {
-    const query: string = cursor ? `&start_cursor=${encodeURIComponent(cursor)}` : ''
-    const body = await api<{ records: typeof records; next_cursor: string | null }>(
-      server,
-      headers,
-      'GET',
-      `/api/v1/faults?per_page=100${query}`,
-    )
-    records.push(...body.records)
-    cursor = body.next_cursor
-    if (!cursor) break
-  }
-  return records
 }
 
 describe(`durability under SIGKILL (${engine})`, () => {
@@ -129,7 +101,7 @@ describe(`durability under SIGKILL (${engine})`, () => {
           assert.equal(outcome.id, acknowledged.get(request.key))
         }
 
-        const faults = await allFaults(restarted, headers)
+        const faults = await allFaults<{ id: number; idempotency_key: string | null; external_id: string | null }>(restarted, headers)
         assert.equal(faults.length, CREATES, 'one fault per request, none lost, none doubled')
         assert.equal(new Set(faults.map((fault) => fault.external_id)).size, CREATES)
         const byKey = new Map(faults.map((fault) => [fault.idempotency_key, fault.id]))

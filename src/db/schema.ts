@@ -16,6 +16,7 @@ export interface AccountsTable {
 export interface UsersTable {
   id: Generated<number>
   email: string
+  /** The names the user was created with, shown only to the user (/users/me without Account-Token). */
   first_name: string | null
   last_name: string | null
   created_at: Timestamp
@@ -27,6 +28,9 @@ export interface MembershipsTable {
   account_id: number
   user_id: number
   role: 'admin' | 'editor' | 'viewer'
+  /** The member's names as this account knows them: every account keeps its own (never the user's). */
+  first_name: string | null
+  last_name: string | null
   created_at: Timestamp
   updated_at: Timestamp
 }

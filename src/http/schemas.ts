@@ -77,9 +77,6 @@ export function apiProblems(...own: number[]): Record<number, unknown> {
   return problemResponses(...new Set([400, 401, 403, 406, 429, 500, 503, ...own]))
 }
 
-/** A 204: no body (Fastify strips it; handlers send null). */
-export const NoContent = Type.Null({ description: 'No content' })
-
 export const Id = Type.Integer({ minimum: 1, maximum: 9007199254740991, format: 'int64' })
 export const Timestamp = Type.String({ format: 'date-time', maxLength: 40, description: 'ISO-8601 with offset' })
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])

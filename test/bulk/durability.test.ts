@@ -5,19 +5,9 @@ import { describe, it } from 'node:test'
 import { loadConfig } from '../../src/config.js'
 import { createDatabase } from '../../src/db/database.js'
 import { engine } from '../helpers/app.js'
-import { processDatabase, runCli, type Server, startServer } from '../helpers/process.js'
+import { api, processDatabase, runCli, type Server, startServer } from '../helpers/process.js'
 
 const RECORDS = 3000
-
-async function call<T>(server: Server, headers: Record<string, string>, method: string, path: string, body?: object): Promise<T> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { ...headers, 'content-type': 'application/json' },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  })
-  assert.ok(response.ok, `${method} ${path}: ${response.status}`)
-  return (await response.json()) as T
-}
 
 interface Job {
   id: number
@@ -57,15 +47,15 @@ describe(`a bulk job under SIGKILL (${engine})`, () => {
       const account = JSON.parse(created.stdout)
       const headers = { authorization: `Token ${account.api_key}`, 'account-token': account.account.account_token }
       server = await startServer(env)
-      const vehicle = await call<{ id: number }>(server, headers, 'POST', '/api/v1/vehicles', { name: 'Truck' })
-      await call<object>(server, headers, 'POST', '/api/v1/fault_rules', { code: 'P0300' })
+      const vehicle = await api<{ id: number }>(server, headers, 'POST', '/api/v1/vehicles', { name: 'Truck' })
+      await api<object>(server, headers, 'POST', '/api/v1/fault_rules', { code: 'P0300' })
       const records = Array.from({ length: RECORDS }, (_, i) => ({ vehicle_id: vehicle.id, code: 'P0300', external_id: `bulk-${i}` }))
-      const job = await call<Job>(server, headers, 'POST', '/api/v1/bulk_api_jobs', { resource: 'fault', operation: 'create', records })
+      const job = await api<Job>(server, headers, 'POST', '/api/v1/bulk_api_jobs', { resource: 'fault', operation: 'create', records })
 
       // Kill it as soon as the job is under way.
       const victim = server
       for (;;) {
-        const seen = await call<Job>(victim, headers, 'GET', `/api/v1/bulk_api_jobs/${job.id}`)
+        const seen = await api<Job>(victim, headers, 'GET', `/api/v1/bulk_api_jobs/${job.id}`)
         assert.notEqual(seen.status, 'completed', 'the job finished before it could be killed')
         if (seen.succeeded_count > 0) break
         await new Promise((resolve) => setTimeout(resolve, 5))
@@ -85,7 +75,7 @@ describe(`a bulk job under SIGKILL (${engine})`, () => {
       let done: Job | undefined
       const deadline = Date.now() + 60_000
       while (Date.now() < deadline) {
-        const seen = await call<Job>(restarted, headers, 'GET', `/api/v1/bulk_api_jobs/${job.id}`)
+        const seen = await api<Job>(restarted, headers, 'GET', `/api/v1/bulk_api_jobs/${job.id}`)
         if (seen.status === 'completed' || seen.status === 'failed') {
           done = seen
           break

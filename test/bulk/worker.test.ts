@@ -66,6 +66,18 @@ describe(`bulk worker (${engine})`, () => {
       .where('id', '=', jobId)
       .execute()
 
+  /** Runs a worker until the job reaches `status`, then stops it; returns the worker. */
+  async function runWorkerUntil(jobId: number, status: 'completed' | 'failed') {
+    const worker = createBulkWorker({ database, log: silent, retentionDays: 7 })
+    worker.start()
+    try {
+      await until(async () => (await jobRow(jobId)).status === status, `the job to be ${status}`)
+    } finally {
+      await worker.stop()
+    }
+    return worker
+  }
+
   before(async () => {
     const fresh = await freshDatabaseUrl()
     drop = fresh.drop
@@ -177,13 +189,7 @@ describe(`bulk worker (${engine})`, () => {
     assert.equal((await resultsOf(job.id)).length, stopped.processed_count, 'every processed record has its result, no more')
     assert.equal((await faultsTagged('handback')).length, stopped.processed_count)
 
-    const second = createBulkWorker({ database, log: silent, retentionDays: 7 })
-    second.start()
-    try {
-      await until(async () => (await jobRow(job.id)).status === 'completed', 'the job to complete')
-    } finally {
-      await second.stop()
-    }
+    const second = await runWorkerUntil(job.id, 'completed')
     const done = await jobRow(job.id)
     assert.deepEqual([done.processed_count, done.succeeded_count, done.failed_count, done.attempts], [3000, 3000, 0, 0])
     assert.equal(done.lease_owner, second.id, 'the second worker finished it')
@@ -206,13 +212,7 @@ describe(`bulk worker (${engine})`, () => {
       .where('job_id', '=', job.id)
       .where('index', '=', 150)
       .execute()
-    const worker = createBulkWorker({ database, log: silent, retentionDays: 7 })
-    worker.start()
-    try {
-      await until(async () => (await jobRow(job.id)).status === 'failed', 'the job to fail')
-    } finally {
-      await worker.stop()
-    }
+    await runWorkerUntil(job.id, 'failed')
     const row = await jobRow(job.id)
     assert.deepEqual([row.processed_count, row.succeeded_count, row.attempts], [100, 100, MAX_ATTEMPTS])
     assert.ok(row.completed_at)
@@ -230,13 +230,7 @@ describe(`bulk worker (${engine})`, () => {
       .where('id', '=', job.id)
       .execute()
     await expireLease(job.id)
-    const worker = createBulkWorker({ database, log: silent, retentionDays: 7 })
-    worker.start()
-    try {
-      await until(async () => (await jobRow(job.id)).status === 'failed', 'the job to fail')
-    } finally {
-      await worker.stop()
-    }
+    await runWorkerUntil(job.id, 'failed')
     assert.equal((await faultsTagged('dying')).length, 0)
   })
 

@@ -6,28 +6,27 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { buildTestApp, engine, expectProblem, type TestApp } from '../helpers/app.js'
 import { makeAccount, type TestAccount } from '../helpers/factories.js'
 import { makeFault, makeRule, makeVehicle } from '../helpers/fleet.js'
+import {
+  BLANK,
+  NOT_ALLOWED as ENUM,
+  ETAG,
+  expectInvalid,
+  type Injected,
+  ISO,
+  MISSING,
+  newestFirst,
+  type Page,
+  resourceCalls,
+  STALE,
+  TOO_LONG,
+  tampered,
+  walkPages,
+} from '../helpers/requests.js'
 
-type Injected = Awaited<ReturnType<TestApp['app']['inject']>>
-type Headers = Record<string, string>
 type Rule = { id: number; code: string; name: string | null; created_at: string; updated_at: string } & Record<string, unknown>
-type Page = { next_cursor: string | null; records: Rule[] } & Record<string, unknown>
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
-const ETAG = /^"[\w-]+"$/
-const STALE = '"stale-etag-of-nothing"'
-const MISSING = 999_999_999
-const BLANK = ["can't be blank"]
 const TAKEN = { code: ['has already been taken'] }
-const ENUM = ['is not a valid value. Please specify one of the predefined values for this field.']
-const TOO_LONG = ['is too long (maximum is 255 characters)']
 const unique = () => `P${randomBytes(4).toString('hex')}`
-
-function expectInvalid(response: Injected, errors: Record<string, string[]>) {
-  const body = expectProblem(response, 422, '/problems/validation-error')
-  const count = Object.keys(errors).length
-  assert.equal(body.detail, `${count} ${count === 1 ? 'field is' : 'fields are'} invalid`)
-  assert.deepEqual(body.errors, errors)
-}
 
 describe(`fault rules (${engine})`, () => {
   let t: TestApp
@@ -38,17 +37,11 @@ describe(`fault rules (${engine})`, () => {
   })
   after(() => t.close())
 
-  const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers: Headers = {}, as = acme) =>
-    t.app.inject({ method, url, headers: { ...as.headers, ...headers }, ...(payload === undefined ? {} : { payload: payload as object }) })
-  const create = (payload: object, as = acme) => call('POST', '/api/v1/fault_rules', payload, {}, as)
-  const show = (id: number, headers?: Headers) => call('GET', `/api/v1/fault_rules/${id}`, undefined, headers)
-  const patch = (id: number, payload: unknown, headers?: Headers) => call('PATCH', `/api/v1/fault_rules/${id}`, payload, headers)
-  const remove = (id: number, headers?: Headers) => call('DELETE', `/api/v1/fault_rules/${id}`, undefined, headers)
-  async function created(payload: object = {}): Promise<Rule> {
-    const response = await create({ code: unique(), ...payload })
-    assert.equal(response.statusCode, 201, response.body)
-    return response.json()
-  }
+  const { call, create, show, patch, remove, created } = resourceCalls<Rule>(
+    '/api/v1/fault_rules',
+    () => ({ app: t.app, as: acme }),
+    () => ({ code: unique() }),
+  )
 
   it('creates: 201 with Location, ETag and every field; nulls for optionals left out', async () => {
     const payload = { code: unique(), name: 'Low oil pressure', description: 'Check the pump', priority_handling: 'critical' }
@@ -99,7 +92,7 @@ describe(`fault rules (${engine})`, () => {
     assert.equal(raced[0]?.statusCode, 201)
     expectInvalid(raced[1] as Injected, TAKEN)
     const other = await makeAccount(t.app, 'Other')
-    const elsewhere = await create({ code: first.code }, other)
+    const elsewhere = await call('POST', '/api/v1/fault_rules', { code: first.code }, {}, other)
     assert.equal(elsewhere.statusCode, 201, elsewhere.body)
     assert.equal(elsewhere.json().account_id, other.accountId)
   })
@@ -190,28 +183,13 @@ describe(`fault rule lists (${engine})`, () => {
   })
   after(() => t.close())
 
-  const get = (url: string, headers: Headers = {}) => t.app.inject({ url, headers: { ...fleet.headers, ...headers } })
+  const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ url, headers: { ...fleet.headers, ...headers } })
   const ids = (list: Rule[]) => list.map((rule) => rule.id)
 
-  /** Follows `Link: rel="next"` from the first page to the last; every record exactly once. */
-  async function walk(query: string): Promise<number[]> {
-    const seen: number[] = []
-    let url: string | undefined = `/api/v1/fault_rules?per_page=7${query}`
-    while (url) {
-      const response = await get(url)
-      assert.equal(response.statusCode, 200, response.body)
-      const page = response.json() as Page
-      assert.equal(page.estimated_remaining_count, TOTAL - seen.length)
-      seen.push(...ids(page.records))
-      url = /^<([^>]+)>; rel="next"$/.exec(String(response.headers.link))?.[1]
-      assert.equal(url === undefined, page.next_cursor === null, 'a Link exactly when there is a next page')
-    }
-    assert.equal(new Set(seen).size, TOTAL)
-    return seen
-  }
+  const walk = (query: string) => walkPages<Rule>(get, `/api/v1/fault_rules?per_page=7${query}`, TOTAL)
 
   it('walks every page by default (id desc), sort[code]=asc and sort[created_at]=desc, with the envelope', async () => {
-    const first = (await get('/api/v1/fault_rules')).json() as Page
+    const first = (await get('/api/v1/fault_rules')).json() as Page<Rule>
     const envelope = {
       start_cursor: null,
       next_cursor: null,
@@ -224,7 +202,7 @@ describe(`fault rule lists (${engine})`, () => {
     assert.deepEqual(ids(first.records), ids(rules).reverse())
     assert.deepEqual(await walk(''), ids(rules).reverse())
     assert.deepEqual(await walk('&sort[code]=asc'), ids([...rules].sort((a, b) => (a.code < b.code ? -1 : 1))))
-    const newest = [...rules].sort((a, b) => (a.created_at === b.created_at ? b.id - a.id : a.created_at < b.created_at ? 1 : -1))
+    const newest = [...rules].sort(newestFirst)
     assert.deepEqual(await walk('&sort[created_at]=desc'), ids(newest))
   })
 
@@ -247,20 +225,19 @@ describe(`fault rule lists (${engine})`, () => {
       assert.equal(response.statusCode, 200, response.body)
       const matching = ids(rules.filter(expected)).reverse()
       assert.ok(matching.length > 0 && matching.length < TOTAL)
-      assert.deepEqual(ids((response.json() as Page).records), matching)
+      assert.deepEqual(ids((response.json() as Page<Rule>).records), matching)
     })
   }
 
   it('answers 400 naming an unknown filter field, operator or value, a bad per_page or start_cursor', async () => {
-    const cursor = String(((await get('/api/v1/fault_rules?per_page=7')).json() as Page).next_cursor)
-    const tampered = `${cursor.slice(0, 5)}${cursor[5] === 'A' ? 'B' : 'A'}${cursor.slice(6)}`
+    const cursor = String(((await get('/api/v1/fault_rules?per_page=7')).json() as Page<Rule>).next_cursor)
     const cases: Array<[string, string]> = [
       ['filter[vehicle_id][eq]=1', 'filter[vehicle_id][eq]'],
       ['filter[code][gt]=c', 'filter[code][gt]'],
       ['filter[priority_handling][eq]=urgent', 'filter[priority_handling][eq]'],
       ['per_page=0', 'per_page'],
       ['per_page=101', 'per_page'],
-      [`start_cursor=${tampered}`, 'start_cursor'],
+      [`start_cursor=${tampered(cursor)}`, 'start_cursor'],
     ]
     for (const [query, parameter] of cases) {
       const body = expectProblem(await get(`/api/v1/fault_rules?${query}`), 400, '/problems/invalid-parameter')

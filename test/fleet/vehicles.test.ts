@@ -6,28 +6,26 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { buildTestApp, engine, expectProblem, type TestApp } from '../helpers/app.js'
 import { makeAccount, type TestAccount } from '../helpers/factories.js'
 import { makeVehicle } from '../helpers/fleet.js'
+import {
+  BLANK,
+  ETAG,
+  expectInvalid,
+  type Injected,
+  ISO,
+  MISSING,
+  newestFirst,
+  type Page,
+  resourceCalls,
+  STALE,
+  tampered,
+  walkPages,
+} from '../helpers/requests.js'
 
-type Injected = Awaited<ReturnType<TestApp['app']['inject']>>
-type Headers = Record<string, string>
 type Vehicle = { id: number; name: string; created_at: string; updated_at: string; archived_at: string | null } & Record<string, unknown>
-type Page = { next_cursor: string | null; records: Vehicle[] } & Record<string, unknown>
 
 const FIELDS = 'account_id archived_at created_at external_id id license_plate make model name updated_at vin year'
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
-const ETAG = /^"[\w-]+"$/
-const STALE = '"stale-etag-of-nothing"'
-const MISSING = 999_999_999
-const BLANK = ["can't be blank"]
 const unique = () => `Truck ${randomBytes(4).toString('hex')}`
 const long = (length: number) => 'x'.repeat(length)
-
-function expectInvalid(response: Injected, errors: Record<string, string[]>) {
-  const body = expectProblem(response, 422, '/problems/validation-error')
-  const count = Object.keys(errors).length
-  assert.equal(body.title, 'Validation failed')
-  assert.equal(body.detail, `${count} ${count === 1 ? 'field is' : 'fields are'} invalid`)
-  assert.deepEqual(body.errors, errors)
-}
 
 describe(`vehicles (${engine})`, () => {
   let t: TestApp
@@ -38,17 +36,11 @@ describe(`vehicles (${engine})`, () => {
   })
   after(() => t.close())
 
-  const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers: Headers = {}, as = acme) =>
-    t.app.inject({ method, url, headers: { ...as.headers, ...headers }, ...(payload === undefined ? {} : { payload: payload as object }) })
-  const create = (payload: object, headers?: Headers) => call('POST', '/api/v1/vehicles', payload, headers)
-  const show = (id: number, headers?: Headers) => call('GET', `/api/v1/vehicles/${id}`, undefined, headers)
-  const patch = (id: number, payload: unknown, headers?: Headers) => call('PATCH', `/api/v1/vehicles/${id}`, payload, headers)
-  const remove = (id: number, headers?: Headers) => call('DELETE', `/api/v1/vehicles/${id}`, undefined, headers)
-  async function created(payload: object = {}): Promise<Vehicle> {
-    const response = await create({ name: unique(), ...payload })
-    assert.equal(response.statusCode, 201, response.body)
-    return response.json()
-  }
+  const { call, create, show, patch, remove, created } = resourceCalls<Vehicle>(
+    '/api/v1/vehicles',
+    () => ({ app: t.app, as: acme }),
+    () => ({ name: unique() }),
+  )
   /** Ids in the first (only) page of the list with the given query. */
   async function listed(query = ''): Promise<number[]> {
     const response = await call('GET', `/api/v1/vehicles?per_page=100${query}`)
@@ -285,31 +277,20 @@ describe(`vehicle lists (${engine})`, () => {
   })
   after(() => t.close())
 
-  const get = (url: string, headers: Headers = {}) => t.app.inject({ url, headers: { ...fleet.headers, ...headers } })
+  const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ url, headers: { ...fleet.headers, ...headers } })
   const ids = (list: Vehicle[]) => list.map((vehicle) => vehicle.id)
 
-  /** Follows `Link: rel="next"` from the first page to the last, checking every envelope on the way. */
-  async function walk(query: string): Promise<number[]> {
-    const seen: number[] = []
-    let url: string | undefined = `/api/v1/vehicles?per_page=7${query}`
-    let previous: string | null = null
-    while (url) {
-      const response = await get(url)
-      assert.equal(response.statusCode, 200, response.body)
-      const page = response.json() as Page
-      assert.deepEqual([page.start_cursor, page.per_page, page.estimated_remaining_count], [previous, 7, TOTAL - seen.length])
-      seen.push(...ids(page.records))
-      previous = page.next_cursor
-      url = /^<([^>]+)>; rel="next"$/.exec(String(response.headers.link))?.[1]
-      if (page.next_cursor === null) assert.equal(response.headers.link, undefined, 'no next link on the last page')
-      else assert.ok(url?.includes(`start_cursor=${encodeURIComponent(page.next_cursor)}`) && page.records.length === 7)
-    }
-    assert.equal(new Set(seen).size, TOTAL, 'every record exactly once')
-    return seen
-  }
+  /** Every page from the first to the last, checking every envelope on the way. */
+  const walk = (query: string) =>
+    walkPages<Vehicle>(get, `/api/v1/vehicles?per_page=7${query}`, TOTAL, (page, response, previous) => {
+      assert.deepEqual([page.start_cursor, page.per_page], [previous, 7])
+      if (page.next_cursor === null) return
+      assert.ok(String(response.headers.link).includes(`start_cursor=${encodeURIComponent(page.next_cursor)}`))
+      assert.equal(page.records.length, 7)
+    })
 
   it('walks every page in id desc order by default, with the envelope', async () => {
-    const first = (await get('/api/v1/vehicles?per_page=7')).json() as Page
+    const first = (await get('/api/v1/vehicles?per_page=7')).json() as Page<Vehicle>
     const envelope = 'estimated_remaining_count filtered_by next_cursor per_page records sorted_by start_cursor'
     assert.equal(Object.keys(first).sort().join(' '), envelope)
     assert.deepEqual([first.filtered_by, first.sorted_by], [[{ archived: { eq: false } }], [{ id: 'desc' }]])
@@ -319,7 +300,7 @@ describe(`vehicle lists (${engine})`, () => {
 
   it('walks sort[name]=asc and sort[created_at]=desc (ties by id desc) in order', async () => {
     assert.deepEqual(await walk('&sort[name]=asc'), ids([...vehicles].sort((a, b) => (a.name < b.name ? -1 : 1))))
-    const newest = [...vehicles].sort((a, b) => (a.created_at === b.created_at ? b.id - a.id : a.created_at < b.created_at ? 1 : -1))
+    const newest = [...vehicles].sort(newestFirst)
     assert.deepEqual(await walk('&sort[created_at]=desc'), ids(newest))
   })
 
@@ -335,7 +316,7 @@ describe(`vehicle lists (${engine})`, () => {
     it(`filters with ${query}, echoing it in filtered_by`, async () => {
       const response = await get(`/api/v1/vehicles?per_page=100&${query.replace('<the 75th created_at>', pivot())}`)
       assert.equal(response.statusCode, 200, response.body)
-      const page = response.json() as Page
+      const page = response.json() as Page<Vehicle>
       const matching = ids(vehicles.filter(expected)).reverse()
       assert.ok(matching.length > 0 && matching.length < TOTAL)
       assert.deepEqual(ids(page.records), matching)
@@ -344,15 +325,14 @@ describe(`vehicle lists (${engine})`, () => {
   }
 
   it('answers 400 naming an unknown filter field or operator, an unsortable field, a bad per_page or start_cursor', async () => {
-    const cursor = String(((await get('/api/v1/vehicles?per_page=7')).json() as Page).next_cursor)
-    const tampered = `${cursor.slice(0, 5)}${cursor[5] === 'A' ? 'B' : 'A'}${cursor.slice(6)}`
+    const cursor = String(((await get('/api/v1/vehicles?per_page=7')).json() as Page<Vehicle>).next_cursor)
     const cases: Array<[string, string, RegExp]> = [
       ['filter[color][eq]=red', 'filter[color][eq]', /color is not a filter/],
       ['filter[name][gt]=a', 'filter[name][gt]', /name cannot be filtered with gt/],
       ['sort[vin]=asc', 'sort[vin]', /vin is not sortable/],
       ['per_page=0', 'per_page', /per_page/],
       ['per_page=101', 'per_page', /per_page/],
-      [`start_cursor=${tampered}`, 'start_cursor', /not a cursor of this list/],
+      [`start_cursor=${tampered(cursor)}`, 'start_cursor', /not a cursor of this list/],
       ['start_cursor=garbage', 'start_cursor', /not a cursor of this list/],
       [`start_cursor=${cursor}&sort[name]=asc`, 'start_cursor', /belongs to sort\[id\]=desc/],
     ]

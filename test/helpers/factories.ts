@@ -1,10 +1,12 @@
 // Factories: accounts, members, keys and OAuth clients made through the real repository functions.
 import { randomBytes } from 'node:crypto'
+import { after, before } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import type { Role, Scope } from '../../src/http/access.js'
 import { CURRENT_API_VERSION } from '../../src/http/api-version.js'
 import { createClient, createKey } from '../../src/modules/identity/keys.repository.js'
 import { addMembership, createAccount, findOrCreateUser } from '../../src/modules/identity/members.repository.js'
+import { buildTestApp, type TestAppOptions } from './app.js'
 
 export interface Caller {
   userId: number
@@ -42,12 +44,43 @@ export async function makeAccount(app: FastifyInstance, name = `Fleet ${unique()
 export async function makeMember(app: FastifyInstance, account: TestAccount, role: Role): Promise<Caller> {
   const db = app.database.db
   const userId = await db.transaction().execute(async (trx) => {
-    const id = await findOrCreateUser(trx, { email: `${role}-${unique()}@example.com`, first_name: role, last_name: 'Member' })
-    await addMembership(trx, account.accountId, id, role)
+    const member = { email: `${role}-${unique()}@example.com`, first_name: role, last_name: 'Member', role }
+    const id = await findOrCreateUser(trx, member)
+    await addMembership(trx, account.accountId, id, member)
     return id
   })
   const key = await createKey(db, userId, `${role} key`, CURRENT_API_VERSION)
   return { userId, apiKey: key.api_key, headers: keyHeaders(key.api_key, account.accountToken) }
+}
+
+export interface Team {
+  app: FastifyInstance
+  /** The account, as its admin. */
+  acme: TestAccount
+  editor: Caller
+  viewer: Caller
+}
+
+/**
+ * For a describe block: an app of its own, made before its tests and closed after them, with an
+ * account (Acme) that has an admin, an editor and a viewer. The object is filled in by the first test.
+ */
+export function useTeam(options: TestAppOptions = { env: { AUTH_FAILURE_LIMIT: '1000' } }): Team {
+  const team = {} as Team
+  let close = async () => {}
+  before(async () => {
+    const t = await buildTestApp(options)
+    close = () => t.close()
+    const acme = await makeAccount(t.app, 'Acme')
+    Object.assign(team, {
+      app: t.app,
+      acme,
+      editor: await makeMember(t.app, acme, 'editor'),
+      viewer: await makeMember(t.app, acme, 'viewer'),
+    })
+  })
+  after(() => close())
+  return team
 }
 
 export async function makeClient(app: FastifyInstance, account: TestAccount, scopes: Scope[]) {

@@ -1,4 +1,5 @@
-// Runs the real CLI in a child process, as an operator would.
+// Runs the real CLI in a child process, as an operator would, and calls the server it starts over real HTTP.
+import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -68,7 +69,11 @@ export function startServer(env: ChildEnv, args: string[] = ['--no-demo'], optio
     })
     let output = ''
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)))
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000)
+    // A server that never says it listens is killed, or it would keep the test process from exiting.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`server did not start:\n${output}`))
+    }, 20_000)
     const onData = (chunk: Buffer) => {
       output += chunk
       const match = output.match(/listening on (http:\/\/[0-9.:]+)/)
@@ -100,4 +105,28 @@ export function startServer(env: ChildEnv, args: string[] = ['--no-demo'], optio
       reject(new Error(`server exited with ${code} before listening:\n${output}`))
     })
   })
+}
+
+/** A JSON call to a running server; asserts a 2xx (naming the answer otherwise) and returns the parsed body. */
+export async function api<T>(server: Server, headers: Record<string, string>, method: string, path: string, body?: object): Promise<T> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { ...headers, 'content-type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  })
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.clone().text()}`)
+  return (await response.json()) as T
+}
+
+/** Every fault of the account, page by page. */
+export async function allFaults<T extends { id: number }>(server: Server, headers: Record<string, string>): Promise<T[]> {
+  const records: T[] = []
+  let cursor: string | null = null
+  do {
+    const query: string = cursor ? `&start_cursor=${encodeURIComponent(cursor)}` : ''
+    const page: { records: T[]; next_cursor: string | null } = await api(server, headers, 'GET', `/api/v1/faults?per_page=100${query}`)
+    records.push(...page.records)
+    cursor = page.next_cursor
+  } while (cursor)
+  return records
 }

@@ -181,6 +181,62 @@ describe(`isolation between accounts (${engine})`, () => {
     })
   })
 
+  describe('the names each account gives a member who belongs to both', () => {
+    const names = (user: { first_name: unknown; last_name: unknown }) => [user.first_name, user.last_name]
+    let email: string
+    let userId: number
+    before(async () => {
+      email = `shared-${Date.now()}@example.com`
+      const added = await call('POST', '/api/v1/users', acme.admin.headers, {
+        email,
+        first_name: 'Alice',
+        last_name: 'Secret',
+        role: 'editor',
+      })
+      assert.equal(added.statusCode, 201, added.body)
+      userId = added.json().id
+    })
+
+    it('are not shown to another account that adds the same user: it sees only what it sent', async () => {
+      const bare = await call('POST', '/api/v1/users', globex.admin.headers, { email: email.toUpperCase(), role: 'viewer' })
+      assert.equal(bare.statusCode, 201, bare.body)
+      assert.equal(bare.json().id, userId, 'the same user')
+      assert.deepEqual(names(bare.json()), [null, null])
+      for (const url of [`/api/v1/users/${userId}`, `/api/v1/users?filter[email][eq]=${encodeURIComponent(email)}`]) {
+        const body = (await call('GET', url, globex.admin.headers)).json()
+        assert.deepEqual(names(body.records?.[0] ?? body), [null, null], url)
+        assert.doesNotMatch(JSON.stringify(body), /Alice|Secret/, url)
+      }
+    })
+
+    it("cannot be changed by the other account: its own add and PATCH leave the first account's alone", async () => {
+      assert.equal((await call('DELETE', `/api/v1/users/${userId}`, globex.admin.headers)).statusCode, 204)
+      const readded = await call('POST', '/api/v1/users', globex.admin.headers, { email, first_name: 'Al', last_name: 'G.', role: 'admin' })
+      assert.equal(readded.statusCode, 201, readded.body)
+      assert.deepEqual(names(readded.json()), ['Al', 'G.'])
+      const patch = await call('PATCH', `/api/v1/users/${userId}`, globex.admin.headers, { role: 'viewer', first_name: 'Mallory' })
+      assert.equal(patch.statusCode, 204, patch.body)
+
+      const inAcme = (await call('GET', `/api/v1/users/${userId}`, acme.admin.headers)).json()
+      assert.deepEqual([...names(inAcme), inAcme.role], ['Alice', 'Secret', 'editor'])
+      const inGlobex = (await call('GET', `/api/v1/users/${userId}`, globex.admin.headers)).json()
+      assert.deepEqual([...names(inGlobex), inGlobex.role], ['Al', 'G.', 'viewer'])
+    })
+
+    it('are shown to the member as each account knows them at /users/me', async () => {
+      const key = await call('POST', '/api/v1/api_keys', acme.admin.headers, { user_id: userId })
+      assert.equal(key.statusCode, 201, key.body)
+      const secret = key.json().api_key
+      assert.deepEqual(names((await call('GET', '/api/v1/users/me', keyHeaders(secret, acme.admin.accountToken))).json()), [
+        'Alice',
+        'Secret',
+      ])
+      assert.deepEqual(names((await call('GET', '/api/v1/users/me', keyHeaders(secret, globex.admin.accountToken))).json()), ['Al', 'G.'])
+      const own = (await call('GET', '/api/v1/users/me', { authorization: `Token ${secret}` })).json()
+      assert.deepEqual([...names(own), own.role], ['Alice', 'Secret', null], 'without an account: the names the user was created with')
+    })
+  })
+
   it('does not take a cursor of the other account', async () => {
     const extra = await makeMember(t.app, acme.admin, 'viewer')
     assert.ok(extra.userId > 0)

@@ -1,39 +1,21 @@
 // Members of an account (/users, /users/:id): admins add, re-role and remove; the account keeps an admin.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import { buildTestApp, engine, expectProblem, type TestApp } from '../helpers/app.js'
-import { type Caller, keyHeaders, makeAccount, makeMember, type TestAccount } from '../helpers/factories.js'
-
-type Injected = Awaited<ReturnType<TestApp['app']['inject']>>
+import { describe, it } from 'node:test'
+import { engine, expectProblem } from '../helpers/app.js'
+import { keyHeaders, makeAccount, makeMember, useTeam } from '../helpers/factories.js'
+import { expectInvalid, NOT_ALLOWED } from '../helpers/requests.js'
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
-const INVALID_VALUE = 'is not a valid value. Please specify one of the predefined values for this field.'
 
 let counter = 0
 const newEmail = (tag: string) => `${tag}-${Date.now()}-${++counter}@example.com`
 
-function expectValidation(response: Injected, errors: Record<string, string[]>) {
-  const body = expectProblem(response, 422, '/problems/validation-error')
-  assert.equal(body.title, 'Validation failed')
-  assert.deepEqual(body.errors, errors)
-}
-
 describe(`members (${engine})`, () => {
-  let t: TestApp
-  let acme: TestAccount
-  let editor: Caller
-  let viewer: Caller
-  before(async () => {
-    t = await buildTestApp({ env: { AUTH_FAILURE_LIMIT: '1000' } })
-    acme = await makeAccount(t.app, 'Acme')
-    editor = await makeMember(t.app, acme, 'editor')
-    viewer = await makeMember(t.app, acme, 'viewer')
-  })
-  after(() => t.close())
+  const team = useTeam()
 
-  const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object, headers = acme.headers) =>
-    t.app.inject({ method, url, headers, ...(payload ? { payload } : {}) })
-  const add = (payload: object, headers = acme.headers) => call('POST', '/api/v1/users', payload, headers)
+  const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object, headers = team.acme.headers) =>
+    team.app.inject({ method, url, headers, ...(payload ? { payload } : {}) })
+  const add = (payload: object, headers = team.acme.headers) => call('POST', '/api/v1/users', payload, headers)
 
   describe('POST /users', () => {
     it('adds a new user as a member: 201, Location, and the user in the role given', async () => {
@@ -54,17 +36,18 @@ describe(`members (${engine})`, () => {
     })
 
     it('adds a user who already exists (found by email, case-insensitively) without making a second user', async () => {
-      const globex = await makeAccount(t.app, 'Globex')
+      const globex = await makeAccount(team.app, 'Globex')
       const them = (await call('GET', '/api/v1/users/me', undefined, { authorization: `Token ${globex.apiKey}` })).json()
-      const response = await add({ email: them.email.toUpperCase(), first_name: 'Ignored', role: 'viewer' })
+      const response = await add({ email: them.email.toUpperCase(), first_name: 'Known here as', role: 'viewer' })
       assert.equal(response.statusCode, 201, response.body)
       const body = response.json()
       assert.equal(body.id, globex.userId, 'the same user')
       assert.equal(body.email, them.email)
-      assert.equal(body.first_name, them.first_name, 'an existing user keeps their name')
+      assert.equal(body.first_name, 'Known here as', "this account's own name for them, not the one another account gave")
+      assert.equal(body.last_name, null)
       assert.equal(body.role, 'viewer')
       // Their key now reaches both accounts, with the role of each.
-      const inAcme = await call('GET', '/api/v1/users/me', undefined, keyHeaders(globex.apiKey, acme.accountToken))
+      const inAcme = await call('GET', '/api/v1/users/me', undefined, keyHeaders(globex.apiKey, team.acme.accountToken))
       assert.equal(inAcme.json().role, 'viewer')
       const inGlobex = await call('GET', '/api/v1/users/me', undefined, globex.headers)
       assert.equal(inGlobex.json().role, 'admin')
@@ -73,32 +56,32 @@ describe(`members (${engine})`, () => {
     it('answers 422 "has already been taken" on email when the user is already a member', async () => {
       const email = newEmail('twice')
       assert.equal((await add({ email, role: 'viewer' })).statusCode, 201)
-      expectValidation(await add({ email, role: 'admin' }), { email: ['has already been taken'] })
-      expectValidation(await add({ email: email.toUpperCase(), role: 'admin' }), { email: ['has already been taken'] })
+      expectInvalid(await add({ email, role: 'admin' }), { email: ['has already been taken'] })
+      expectInvalid(await add({ email: email.toUpperCase(), role: 'admin' }), { email: ['has already been taken'] })
     })
 
     it('answers 422 naming every invalid field at once', async () => {
-      expectValidation(await add({}), { email: ["can't be blank"], role: ["can't be blank"] })
-      expectValidation(await add({ email: 'not-an-email', role: 'owner' }), { email: ['is invalid'], role: [INVALID_VALUE] })
-      expectValidation(await add({ email: newEmail('long'), first_name: 'x'.repeat(256), role: 'viewer' }), {
+      expectInvalid(await add({}), { email: ["can't be blank"], role: ["can't be blank"] })
+      expectInvalid(await add({ email: 'not-an-email', role: 'owner' }), { email: ['is invalid'], role: NOT_ALLOWED })
+      expectInvalid(await add({ email: newEmail('long'), first_name: 'x'.repeat(256), role: 'viewer' }), {
         first_name: ['is too long (maximum is 255 characters)'],
       })
-      expectValidation(await add({ email: 42, role: 'viewer' }), { email: ['must be a string'] })
-      expectValidation(await add({ email: null, role: 'viewer' }), { email: ["can't be blank"] })
+      expectInvalid(await add({ email: 42, role: 'viewer' }), { email: ['must be a string'] })
+      expectInvalid(await add({ email: null, role: 'viewer' }), { email: ["can't be blank"] })
     })
 
     it('answers 400 for a body that is not JSON, and 415 for another media type', async () => {
-      const malformed = await t.app.inject({
+      const malformed = await team.app.inject({
         method: 'POST',
         url: '/api/v1/users',
-        headers: { ...acme.headers, 'content-type': 'application/json' },
+        headers: { ...team.acme.headers, 'content-type': 'application/json' },
         payload: '{"email":',
       })
       expectProblem(malformed, 400, '/problems/malformed-request')
-      const form = await t.app.inject({
+      const form = await team.app.inject({
         method: 'POST',
         url: '/api/v1/users',
-        headers: { ...acme.headers, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { ...team.acme.headers, 'content-type': 'application/x-www-form-urlencoded' },
         payload: 'email=a%40b.c&role=viewer',
       })
       expectProblem(form, 415)
@@ -106,7 +89,7 @@ describe(`members (${engine})`, () => {
     })
 
     it('is for admins only: editor and viewer get 403', async () => {
-      for (const caller of [editor, viewer]) {
+      for (const caller of [team.editor, team.viewer]) {
         expectProblem(await add({ email: newEmail('denied'), role: 'viewer' }, caller.headers), 403, '/problems/forbidden')
       }
     })
@@ -114,15 +97,15 @@ describe(`members (${engine})`, () => {
 
   describe('GET /users/:id', () => {
     it('answers a member with the role in this account', async () => {
-      const response = await call('GET', `/api/v1/users/${editor.userId}`, undefined, viewer.headers)
+      const response = await call('GET', `/api/v1/users/${team.editor.userId}`, undefined, team.viewer.headers)
       assert.equal(response.statusCode, 200)
-      assert.equal(response.json().id, editor.userId)
+      assert.equal(response.json().id, team.editor.userId)
       assert.equal(response.json().role, 'editor')
       assert.equal(response.headers['cache-control'], 'no-store')
     })
 
     it('answers 404 for a user who is not a member, and for an id that is not one', async () => {
-      const globex = await makeAccount(t.app, 'Globex')
+      const globex = await makeAccount(team.app, 'Globex')
       expectProblem(await call('GET', `/api/v1/users/${globex.userId}`), 404)
       expectProblem(await call('GET', '/api/v1/users/999999'), 404)
       expectProblem(await call('GET', '/api/v1/users/abc'), 404)
@@ -132,53 +115,57 @@ describe(`members (${engine})`, () => {
 
   describe('PATCH /users/:id', () => {
     it("changes a member's role: 204 without a body, seen at once by GET and by the member's own key", async () => {
-      const member = await makeMember(t.app, acme, 'viewer')
+      const member = await makeMember(team.app, team.acme, 'viewer')
       const response = await call('PATCH', `/api/v1/users/${member.userId}`, { role: 'editor' })
       assert.equal(response.statusCode, 204, response.body)
       assert.equal(response.body, '')
       assert.equal((await call('GET', `/api/v1/users/${member.userId}`)).json().role, 'editor')
-      const write = await call('POST', '/api/v1/api_keys', { user_id: acme.userId }, member.headers)
+      const write = await call('POST', '/api/v1/api_keys', { user_id: team.acme.userId }, member.headers)
       expectProblem(write, 403, '/problems/forbidden')
       assert.equal((await call('PATCH', `/api/v1/users/${member.userId}`, { role: 'admin' })).statusCode, 204)
-      assert.equal((await call('POST', '/api/v1/api_keys', { user_id: acme.userId }, member.headers)).statusCode, 201, 'now an admin')
+      assert.equal((await call('POST', '/api/v1/api_keys', { user_id: team.acme.userId }, member.headers)).statusCode, 201, 'now an admin')
     })
 
     it('accepts application/merge-patch+json', async () => {
-      const member = await makeMember(t.app, acme, 'viewer')
-      const response = await t.app.inject({
+      const member = await makeMember(team.app, team.acme, 'viewer')
+      const response = await team.app.inject({
         method: 'PATCH',
         url: `/api/v1/users/${member.userId}`,
-        headers: { ...acme.headers, 'content-type': 'application/merge-patch+json' },
+        headers: { ...team.acme.headers, 'content-type': 'application/merge-patch+json' },
         payload: JSON.stringify({ role: 'editor' }),
       })
       assert.equal(response.statusCode, 204, response.body)
     })
 
     it('answers 422 for a role that does not exist or is missing, 404 for a non-member', async () => {
-      const member = await makeMember(t.app, acme, 'viewer')
-      expectValidation(await call('PATCH', `/api/v1/users/${member.userId}`, { role: 'owner' }), { role: [INVALID_VALUE] })
-      expectValidation(await call('PATCH', `/api/v1/users/${member.userId}`, {}), { role: ["can't be blank"] })
+      const member = await makeMember(team.app, team.acme, 'viewer')
+      expectInvalid(await call('PATCH', `/api/v1/users/${member.userId}`, { role: 'owner' }), { role: NOT_ALLOWED })
+      expectInvalid(await call('PATCH', `/api/v1/users/${member.userId}`, {}), { role: ["can't be blank"] })
       expectProblem(await call('PATCH', '/api/v1/users/999999', { role: 'viewer' }), 404)
     })
 
     it('is for admins only', async () => {
-      for (const caller of [editor, viewer]) {
-        expectProblem(await call('PATCH', `/api/v1/users/${viewer.userId}`, { role: 'admin' }, caller.headers), 403, '/problems/forbidden')
+      for (const caller of [team.editor, team.viewer]) {
+        expectProblem(
+          await call('PATCH', `/api/v1/users/${team.viewer.userId}`, { role: 'admin' }, caller.headers),
+          403,
+          '/problems/forbidden',
+        )
       }
-      assert.equal((await call('GET', `/api/v1/users/${viewer.userId}`)).json().role, 'viewer')
+      assert.equal((await call('GET', `/api/v1/users/${team.viewer.userId}`)).json().role, 'viewer')
     })
   })
 
   describe('DELETE /users/:id', () => {
     it('removes the membership: 204, then 404, and the member can no longer act in the account', async () => {
-      const member = await makeMember(t.app, acme, 'editor')
-      assert.equal((await call('GET', `/api/v1/users/${acme.userId}`, undefined, member.headers)).statusCode, 200)
+      const member = await makeMember(team.app, team.acme, 'editor')
+      assert.equal((await call('GET', `/api/v1/users/${team.acme.userId}`, undefined, member.headers)).statusCode, 200)
       const response = await call('DELETE', `/api/v1/users/${member.userId}`)
       assert.equal(response.statusCode, 204, response.body)
       assert.equal(response.body, '')
       expectProblem(await call('GET', `/api/v1/users/${member.userId}`), 404)
       expectProblem(await call('DELETE', `/api/v1/users/${member.userId}`), 404)
-      const after = await call('GET', `/api/v1/users/${acme.userId}`, undefined, member.headers)
+      const after = await call('GET', `/api/v1/users/${team.acme.userId}`, undefined, member.headers)
       expectProblem(after, 401, '/problems/authentication-required')
       // The user and their key still exist: only the membership went.
       const me = await call('GET', '/api/v1/users/me', undefined, { authorization: `Token ${member.apiKey}` })
@@ -187,17 +174,17 @@ describe(`members (${engine})`, () => {
     })
 
     it('is for admins only', async () => {
-      for (const caller of [editor, viewer]) {
-        expectProblem(await call('DELETE', `/api/v1/users/${viewer.userId}`, undefined, caller.headers), 403, '/problems/forbidden')
+      for (const caller of [team.editor, team.viewer]) {
+        expectProblem(await call('DELETE', `/api/v1/users/${team.viewer.userId}`, undefined, caller.headers), 403, '/problems/forbidden')
       }
-      assert.equal((await call('GET', `/api/v1/users/${viewer.userId}`)).statusCode, 200)
+      assert.equal((await call('GET', `/api/v1/users/${team.viewer.userId}`)).statusCode, 200)
     })
   })
 
   describe('the last admin', () => {
     it('cannot be demoted or removed (409), until another member is admin', async () => {
-      const solo = await makeAccount(t.app, 'Solo')
-      const other = await makeMember(t.app, solo, 'editor')
+      const solo = await makeAccount(team.app, 'Solo')
+      const other = await makeMember(team.app, solo, 'editor')
       for (const [method, payload] of [
         ['PATCH', { role: 'editor' }],
         ['PATCH', { role: 'viewer' }],
@@ -223,8 +210,8 @@ describe(`members (${engine})`, () => {
     })
 
     it('survives two admins demoting each other at once: one wins, one gets 409', async () => {
-      const pair = await makeAccount(t.app, 'Pair')
-      const second = await makeMember(t.app, pair, 'admin')
+      const pair = await makeAccount(team.app, 'Pair')
+      const second = await makeMember(team.app, pair, 'admin')
       const [a, b] = await Promise.all([
         call('PATCH', `/api/v1/users/${second.userId}`, { role: 'viewer' }, pair.headers),
         call('PATCH', `/api/v1/users/${pair.userId}`, { role: 'viewer' }, second.headers),

@@ -7,45 +7,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { engine } from '../helpers/app.js'
-import { processDatabase, runCli, type Server, startServer } from '../helpers/process.js'
+import { allFaults, api, processDatabase, runCli, type Server, startServer } from '../helpers/process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'fleet-faults-import-command-'))
 
 type Headers = Record<string, string>
 type Errors = Record<string, string[]>
 
-async function api<T>(server: Server, headers: Headers, method: string, path: string, body?: object): Promise<T> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { ...headers, 'content-type': 'application/json' },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  })
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.clone().text()}`)
-  return (await response.json()) as T
-}
-
 interface FaultRow {
   id: number
   count: number
   description: string | null
   external_id: string | null
-}
-
-async function allFaults(server: Server, headers: Headers): Promise<FaultRow[]> {
-  const records: FaultRow[] = []
-  let cursor: string | null = null
-  do {
-    const query: string = cursor ? `&start_cursor=${encodeURIComponent(cursor)}` : ''
-    const page: { records: FaultRow[]; next_cursor: string | null } = await api(
-      server,
-      headers,
-      'GET',
-      `/api/v1/faults?per_page=100${query}`,
-    )
-    records.push(...page.records)
-    cursor = page.next_cursor
-  } while (cursor)
-  return records
 }
 
 interface Live {
@@ -167,7 +140,7 @@ describe(`fleet-faults import (${engine})`, () => {
       })
       assert.ok(rejected.every((entry) => (entry.errors.base ? entry.index === null : Number.isInteger(entry.index))))
 
-      const faults = await allFaults(server, headers)
+      const faults = await allFaults<FaultRow>(server, headers)
       assert.equal(faults.length, 2475)
       assert.deepEqual(new Set(faults.map((fault) => fault.external_id)), valid, 'exactly the valid rows, each once')
       assert.equal(faults.find((fault) => fault.external_id === 'row-1234')?.description, 'first line\nsecond line')
@@ -176,7 +149,7 @@ describe(`fleet-faults import (${engine})`, () => {
       const again = await runCli([...args(file), '--batch-size', '1000'])
       assert.equal(again.code, 0, again.stderr)
       assert.match(again.stdout, / {2}created: {6}2,475\n {2}rejected: {5}25 .*\n {2}jobs: {9}3 \(3 replayed from an earlier run\)/)
-      assert.equal((await allFaults(server, headers)).length, 2475, 'the re-run created nothing')
+      assert.equal((await allFaults<FaultRow>(server, headers)).length, 2475, 'the re-run created nothing')
     }))
 
   it('resumes after being killed mid-import: the jobs already sent are replayed, none doubled', (t) =>
@@ -191,14 +164,14 @@ describe(`fleet-faults import (${engine})`, () => {
         if ((output.match(/^job /gm) ?? []).length >= 3) child.kill('SIGKILL')
       })
       assert.equal(await killed, 'SIGKILL', output)
-      assert.ok((await allFaults(server, headers)).length < valid.size, 'stopped part way')
+      assert.ok((await allFaults<FaultRow>(server, headers)).length < valid.size, 'stopped part way')
 
       const resumed = await runCli([...command, '--concurrency', '5'])
       assert.equal(resumed.code, 0, resumed.stderr)
       const replayed = Number(/jobs: +25 \((\d+) replayed/.exec(resumed.stdout)?.[1])
       assert.ok(replayed >= 3, resumed.stdout)
       assert.match(resumed.stdout, / {2}created: {6}2,475\n/)
-      const faults = await allFaults(server, headers)
+      const faults = await allFaults<FaultRow>(server, headers)
       assert.equal(faults.length, valid.size, 'each valid row exactly once')
       assert.deepEqual(new Set(faults.map((fault) => fault.external_id)), valid)
     }))

@@ -5,6 +5,7 @@ import * as serverSecrets from './20261122000200_server_secrets.js'
 import * as fleet from './20261122000300_fleet.js'
 import * as idempotency from './20261122000400_idempotency.js'
 import * as bulkJobs from './20261122000500_bulk_jobs.js'
+import * as memberNames from './20261124000100_member_names.js'
 
 export const migrations: Record<string, Migration> = {
   '20261122000100_identity': identity,
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '20261122000300_fleet': fleet,
   '20261122000400_idempotency': idempotency,
   '20261122000500_bulk_jobs': bulkJobs,
+  '20261124000100_member_names': memberNames,
 }

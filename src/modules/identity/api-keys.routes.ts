@@ -5,8 +5,16 @@ import { completeIdempotency } from '../../http/idempotency.js'
 import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
 import { paginate } from '../../http/pagination.js'
 import { NotFound, Problem, problemTypes } from '../../http/problem.js'
-import { listResponse, replayHeaders, resourceResponse, responseHeaders, sendCreated, sendList } from '../../http/representation.js'
-import { apiProblems, IdempotencyHeaders, IdParams, NoContent } from '../../http/schemas.js'
+import {
+  emptyResponse,
+  listResponse,
+  replayHeaders,
+  resourceResponse,
+  responseHeaders,
+  sendCreated,
+  sendList,
+} from '../../http/representation.js'
+import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { cursorSecret, keyLinks, keysList } from './identity.lists.js'
 import { ApiKey, CreateApiKey, CreatedApiKey } from './identity.schemas.js'
 import { createKey, keysQuery, revokeKey, toApiKey } from './keys.repository.js'
@@ -75,7 +83,12 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api_keys/:id',
     {
       config: { permission: 'member', changesCredentials: true },
-      schema: { tags, summary: 'Revoke an API key: it fails at once', params: IdParams, response: { 204: NoContent, ...apiProblems(404) } },
+      schema: {
+        tags,
+        summary: 'Revoke an API key: it fails at once',
+        params: IdParams,
+        response: { 204: emptyResponse('Revoked'), ...apiProblems(404) },
+      },
     },
     async (request, reply) => {
       const viewer = { userId: request.principal?.userId ?? 0, ofAllMembers: request.principal?.role === 'admin' }

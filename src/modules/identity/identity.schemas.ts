@@ -8,11 +8,15 @@ const Name = Type.String({ maxLength: 255 })
 export const RoleSchema = Type.Enum([...ROLES])
 export const ScopeSchema = Type.Enum([...SCOPES])
 
+const MEMBER_NAME =
+  "The account's own name for the member, as given when it added them (each account keeps its own); " +
+  '/users/me without Account-Token: the name the user was created with'
+
 export const User = Type.Object({
   id: Id,
   email: Type.String({ format: 'email', maxLength: 255 }),
-  first_name: Type.Union([Name, Type.Null()]),
-  last_name: Type.Union([Name, Type.Null()]),
+  first_name: Type.Union([Name, Type.Null()], { description: MEMBER_NAME }),
+  last_name: Type.Union([Name, Type.Null()], { description: MEMBER_NAME }),
   role: Type.Union([RoleSchema, Type.Null()], { description: 'Role in the account of the call; null without Account-Token' }),
   created_at: Timestamp,
 })

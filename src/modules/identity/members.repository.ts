@@ -7,11 +7,12 @@ import { issueAccountToken, issueApiKey } from './credentials.js'
 import type { User } from './identity.schemas.js'
 
 // Full table names, no aliases: list specs name these columns, and paginate() types the query by the database's tables.
+// Names come from the membership, never from users: each account sees only what it wrote itself.
 const memberColumns = [
   'users.id',
   'users.email',
-  'users.first_name',
-  'users.last_name',
+  'memberships.first_name',
+  'memberships.last_name',
   'memberships.role',
   'memberships.created_at',
 ] as const
@@ -40,6 +41,7 @@ export async function findMember(db: Kysely<DB>, accountId: number, userId: numb
   return membersQuery(db, accountId).where('users.id', '=', userId).executeTakeFirst()
 }
 
+/** The user as the user sees themself: the names they were created with (no account's names for them). */
 export async function findUser(db: Kysely<DB>, userId: number) {
   return db.selectFrom('users').select(['id', 'email', 'first_name', 'last_name', 'created_at']).where('id', '=', userId).executeTakeFirst()
 }
@@ -59,7 +61,14 @@ export interface NewUser {
   last_name?: string | undefined
 }
 
-/** The user with this email, created if new. Emails are compared case-insensitively. */
+export interface NewMember extends NewUser {
+  role: Role
+}
+
+/**
+ * The user with this email, created if new, and only their id: nothing another account wrote about
+ * an existing user comes back. Emails are compared case-insensitively.
+ */
 export async function findOrCreateUser(trx: Transaction<DB>, input: NewUser): Promise<number> {
   const email = input.email.toLowerCase()
   const existing = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()
@@ -73,10 +82,24 @@ export async function findOrCreateUser(trx: Transaction<DB>, input: NewUser): Pr
   return created.id
 }
 
-/** Adds a membership; throws the driver's unique violation when the user is already a member. */
-export async function addMembership(trx: Transaction<DB>, accountId: number, userId: number, role: Role): Promise<void> {
+/**
+ * Adds a membership with this account's names for the member; throws the driver's unique violation
+ * when the user is already a member.
+ */
+export async function addMembership(trx: Transaction<DB>, accountId: number, userId: number, member: NewMember): Promise<void> {
   const now = new Date().toISOString()
-  await trx.insertInto('memberships').values({ account_id: accountId, user_id: userId, role, created_at: now, updated_at: now }).execute()
+  await trx
+    .insertInto('memberships')
+    .values({
+      account_id: accountId,
+      user_id: userId,
+      role: member.role,
+      first_name: member.first_name ?? null,
+      last_name: member.last_name ?? null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute()
 }
 
 /** Serializes admin changes of one account (PostgreSQL row lock; SQLite has one writer anyway). */
@@ -123,7 +146,7 @@ export async function createAccount(trx: Transaction<DB>, input: { name: string 
     .returning(['id', 'name', 'account_token'])
     .executeTakeFirstOrThrow()
   const userId = await findOrCreateUser(trx, input)
-  await addMembership(trx, account.id, userId, 'admin')
+  await addMembership(trx, account.id, userId, { ...input, role: 'admin' })
   const key = issueApiKey()
   await trx
     .insertInto('api_keys')

@@ -5,8 +5,16 @@ import { completeIdempotency } from '../../http/idempotency.js'
 import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
 import { paginate } from '../../http/pagination.js'
 import { NotFound } from '../../http/problem.js'
-import { listResponse, replayHeaders, resourceResponse, responseHeaders, sendCreated, sendList } from '../../http/representation.js'
-import { apiProblems, IdempotencyHeaders, IdParams, NoContent } from '../../http/schemas.js'
+import {
+  emptyResponse,
+  listResponse,
+  replayHeaders,
+  resourceResponse,
+  responseHeaders,
+  sendCreated,
+  sendList,
+} from '../../http/representation.js'
+import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { clientLinks, clientsList, cursorSecret } from './identity.lists.js'
 import { CreatedOAuthClient, CreateOAuthClient, OAuthClient } from './identity.schemas.js'
 import { clientsQuery, createClient, revokeClient, toClient } from './keys.repository.js'
@@ -69,7 +77,7 @@ export const oauthClientsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Revoke an OAuth client and its tokens',
         params: IdParams,
-        response: { 204: NoContent, ...apiProblems(404) },
+        response: { 204: emptyResponse('Revoked'), ...apiProblems(404) },
       },
     },
     async (request, reply) => {

@@ -93,7 +93,9 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const userId = request.principal?.userId ?? 0
-      const user = await findUser(db, userId)
+      const accountId = request.principal?.accountId ?? null
+      // In an account, the caller as that account sees them; without one, as they were created.
+      const user = accountId === null ? await findUser(db, userId) : await findMember(db, accountId, userId)
       if (!user) throw new NotFound()
       return sendResource(request, reply, toUser({ ...user, role: request.principal?.role ?? null }), { self: '/api/v1/users/me' })
     },
@@ -139,7 +141,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const member = await db.transaction().execute(async (trx) => {
         const userId = await findOrCreateUser(trx, request.body)
         try {
-          await addMembership(trx, accountId, userId, request.body.role)
+          await addMembership(trx, accountId, userId, request.body)
         } catch (error) {
           if (isUniqueViolation(error)) throw new ValidationFailed({ email: [messages.taken] })
           throw error
