@@ -18,6 +18,8 @@ export interface PreparedQuery<DB, A, R> {
   /** Every row, run on `db` (the database or an open transaction). */
   all(db: Kysely<DB>, args: A): Promise<R[]>
   first(db: Kysely<DB>, args: A): Promise<R | undefined>
+  /** For an update or delete: how many rows it changed. */
+  affected(db: Kysely<DB>, args: A): Promise<number>
 }
 
 /**
@@ -25,9 +27,7 @@ export interface PreparedQuery<DB, A, R> {
  * SQLite and PostgreSQL; a transaction shares its database's adapter); each run only fills the slots.
  * For queries whose shape never changes (no optional clauses, no `in` lists): the hot point reads and writes.
  */
-export function preparedQuery<DB, A extends Record<string, unknown>, R>(
-  build: (db: Kysely<DB>, arg: Arg<A>) => Compilable<R>,
-): PreparedQuery<DB, A, R> {
+export function preparedQuery<DB, A extends object, R>(build: (db: Kysely<DB>, arg: Arg<A>) => Compilable<R>): PreparedQuery<DB, A, R> {
   const templates = new WeakMap<DialectAdapter, Template<R>>()
   const compileFor = (db: Kysely<DB>): Template<R> => {
     const adapter = db.getExecutor().adapter
@@ -42,15 +42,20 @@ export function preparedQuery<DB, A extends Record<string, unknown>, R>(
     }
     return template
   }
-  const run = async (db: Kysely<DB>, args: A): Promise<R[]> => {
+  const execute = (db: Kysely<DB>, args: A) => {
     const { compiled, slots } = compileFor(db)
-    const parameters = slots.map((name, index) => (name === null ? compiled.parameters[index] : args[name]))
-    return (await db.executeQuery<R>({ ...compiled, parameters })).rows
+    const parameters = slots.map((name, index) => (name === null ? compiled.parameters[index] : (args as Record<string, unknown>)[name]))
+    return db.executeQuery<R>({ ...compiled, parameters })
   }
   return {
-    all: run,
+    async all(db, args) {
+      return (await execute(db, args)).rows
+    },
     async first(db, args) {
-      return (await run(db, args))[0]
+      return (await execute(db, args)).rows[0]
+    },
+    async affected(db, args) {
+      return Number((await execute(db, args)).numAffectedRows ?? 0)
     },
   }
 }

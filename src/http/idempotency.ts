@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely, Transaction } from 'kysely'
 import { isUniqueViolation } from '../db/errors.js'
+import { preparedQuery } from '../db/prepared.js'
 import type { DB } from '../db/schema.js'
 import type { Links } from './hal.js'
 import { Problem, problemTypes } from './problem.js'
@@ -89,21 +90,60 @@ function inUse(retryAfterSeconds: number): Problem {
   )
 }
 
+interface NewClaim {
+  account_id: number
+  key: string
+  fingerprint: string
+  status: 'in_flight'
+  lease: string
+  locked_at: string
+  expires_at: string
+}
+
+/** The two statements every keyed create runs, compiled once. */
+const insertClaim = preparedQuery<DB, NewClaim, never>((db, arg) =>
+  db.insertInto('idempotency_keys').values({
+    account_id: arg('account_id'),
+    key: arg('key'),
+    fingerprint: arg('fingerprint'),
+    status: arg('status'),
+    lease: arg('lease'),
+    locked_at: arg('locked_at'),
+    expires_at: arg('expires_at'),
+  }),
+)
+interface Completion {
+  accountId: number
+  key: string
+  lease: string
+  body: string
+  location: string
+}
+const completeClaim = preparedQuery<DB, Completion, never>((db, arg) =>
+  db
+    .updateTable('idempotency_keys')
+    .set({ status: 'completed', response_status: 201, response_body: arg('body'), location: arg('location') })
+    .where('account_id', '=', arg('accountId'))
+    .where('key', '=', arg('key'))
+    .where('lease', '=', arg('lease'))
+    .where('status', '=', 'in_flight'),
+)
+
 async function claim(db: Kysely<DB>, accountId: number, key: string, fingerprint: string, policy: Policy): Promise<Decision> {
   const now = new Date()
   const lease = randomBytes(12).toString('hex')
-  const row = {
+  const row: NewClaim = {
     account_id: accountId,
     key,
     fingerprint,
-    status: 'in_flight' as const,
+    status: 'in_flight',
     lease,
     locked_at: now.toISOString(),
     expires_at: new Date(now.getTime() + policy.ttlHours * 3_600_000).toISOString(),
   }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      await db.insertInto('idempotency_keys').values(row).execute()
+      await insertClaim.all(db, row)
       return { claimed: { accountId, key, lease, completed: false, sealer: policy.sealer } }
     } catch (error) {
       if (!isUniqueViolation(error)) throw error
@@ -158,20 +198,14 @@ async function claim(db: Kysely<DB>, accountId: number, key: string, fingerprint
 export async function completeIdempotency(trx: Transaction<DB>, request: FastifyRequest, outcome: StoredOutcome): Promise<void> {
   const claimed = request.idempotency
   if (!claimed) return
-  const result = await trx
-    .updateTable('idempotency_keys')
-    .set({
-      status: 'completed',
-      response_status: 201,
-      response_body: claimed.sealer.seal(JSON.stringify({ resource: outcome.resource, links: outcome.links })),
-      location: outcome.location,
-    })
-    .where('account_id', '=', claimed.accountId)
-    .where('key', '=', claimed.key)
-    .where('lease', '=', claimed.lease)
-    .where('status', '=', 'in_flight')
-    .executeTakeFirst()
-  if (Number(result.numUpdatedRows) !== 1) {
+  const updated = await completeClaim.affected(trx, {
+    accountId: claimed.accountId,
+    key: claimed.key,
+    lease: claimed.lease,
+    body: claimed.sealer.seal(JSON.stringify({ resource: outcome.resource, links: outcome.links })),
+    location: outcome.location,
+  })
+  if (updated !== 1) {
     throw new Problem(problemTypes.idempotencyKeyInUse, 'Another request took over this Idempotency-Key; nothing was written.')
   }
   claimed.completed = true
