@@ -6,6 +6,7 @@ import { requestedVersion } from './api-version.js'
 import type { PrincipalCache } from './principal-cache.js'
 import { Problem, problemTypes } from './problem.js'
 import { enforceAccountQuota, type Quota, setRateLimitHeaders } from './rate-limit.js'
+import { routeConfig } from './request-context.js'
 
 const REALM = 'realm="fleet-faults"'
 const CHALLENGE = `Token ${REALM}, Bearer ${REALM}`
@@ -88,7 +89,7 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
 
   // Public routes return at once, without a promise; the rest is async (it reads credentials).
   app.addHook('onRequest', (request, reply, done) => {
-    const permission = request.routeOptions.config.permission
+    const permission = routeConfig(request).permission
     if (permission === undefined) return done()
     authenticate(request, reply, permission).then(() => done(), done)
   })
@@ -96,7 +97,7 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
   // A change to credentials empties the cache when it starts, and again once it is committed (the handler
   // has returned): a lookup that read the old state in between is dropped too. Then the other replicas.
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (!request.routeOptions.config.changesCredentials || reply.statusCode >= 400) return done(null, payload)
+    if (!routeConfig(request).changesCredentials || reply.statusCode >= 400) return done(null, payload)
     options.cache.invalidate()
     options.announceChange().then(
       () => done(null, payload),
@@ -129,7 +130,7 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
     }
     request.principal = principal
     request.accountId = principal.accountId ?? 0
-    if (request.routeOptions.config.changesCredentials) options.cache.invalidate()
+    if (routeConfig(request).changesCredentials) options.cache.invalidate()
   }
 }
 

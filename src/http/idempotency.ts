@@ -10,6 +10,7 @@ import type { DB } from '../db/schema.js'
 import type { Links } from './hal.js'
 import { Problem, problemTypes } from './problem.js'
 import { sendReplayed } from './representation.js'
+import { routeConfig } from './request-context.js'
 import type { Sealer } from './sealing.js'
 
 /** How often expired keys are purged. */
@@ -253,7 +254,7 @@ async function idempotencyPlugin(app: FastifyInstance, options: Policy): Promise
 
   // Before validation: the fingerprint is of the body as sent, before defaults and stripping.
   app.addHook('preValidation', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-    if (!request.routeOptions.config.idempotent || request.accountId === 0) return done()
+    if (!routeConfig(request).idempotent || request.accountId === 0) return done()
     let key: string | undefined
     try {
       key = parseKey(request.headers['idempotency-key'])

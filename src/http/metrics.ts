@@ -38,9 +38,17 @@ async function metricsPlugin(app: FastifyInstance, options: { metrics: Metrics }
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   })
+  // One child per label set, found by a plain string: prom-client would hash the label object per request.
+  const series = new Map<string, { observe(seconds: number): void }>()
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
-    duration.observe({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000)
+    const name = `${request.method} ${reply.statusCode} ${route}`
+    let child = series.get(name)
+    if (!child) {
+      child = duration.labels({ method: request.method, route, status: reply.statusCode })
+      series.set(name, child)
+    }
+    child.observe(reply.elapsedTime / 1000)
     done()
   })
   app.get('/metrics', { schema: { hide: true }, config: { ownMediaType: true } }, async (_request, reply) =>

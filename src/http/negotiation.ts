@@ -3,6 +3,7 @@ import accepts from '@fastify/accepts'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Problem } from './problem.js'
+import { routeConfig } from './request-context.js'
 
 export const JSON_TYPE = 'application/json'
 export const HAL_TYPE = 'application/hal+json'
@@ -24,7 +25,7 @@ async function negotiationPlugin(app: FastifyInstance): Promise<void> {
   await app.register(accepts)
   app.decorateRequest('hal', false)
   app.addHook('onRequest', (request, reply, done) => {
-    if (request.is404 || request.routeOptions.config.ownMediaType) return done()
+    if (request.is404 || routeConfig(request).ownMediaType) return done()
     reply.header('Vary', 'Accept')
     const accept = request.headers.accept
     if (accept === undefined || accept === '*/*' || accept === JSON_TYPE) return done()

@@ -1,7 +1,7 @@
 // Headers every response carries: X-Request-Id (echoed when sane), nosniff, X-Api-Version.
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CURRENT_API_VERSION } from './api-version.js'
 
@@ -17,11 +17,23 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The API version this request is answered in (X-Api-Version, else the key's, else current). */
     apiVersion: string
+    /** The matched route's config, read once (see routeConfig). */
+    routeConfigOnce: FastifyContextConfig | null
   }
+}
+
+/**
+ * The matched route's config. Fastify's `request.routeOptions` builds a new object on every read, and
+ * several hooks of every request need the config, so it is read once per request.
+ */
+export function routeConfig(request: FastifyRequest): FastifyContextConfig {
+  request.routeConfigOnce ??= request.routeOptions.config
+  return request.routeConfigOnce
 }
 
 async function requestContextPlugin(app: FastifyInstance): Promise<void> {
   app.decorateRequest('apiVersion', CURRENT_API_VERSION)
+  app.decorateRequest('routeConfigOnce', null)
   // Callback-style hooks: no promise per request for work that never waits.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id)
