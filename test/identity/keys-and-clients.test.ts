@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { engine, expectProblem } from '../helpers/app.js'
 import { bearerToken, keyHeaders, makeAccount, makeClient, useTeam } from '../helpers/factories.js'
+import { API_KEY_FIELDS } from '../helpers/requests.js'
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 const sha256 = (secret: string) => createHash('sha256').update(secret).digest('hex')
@@ -21,17 +22,7 @@ describe(`API keys (${engine})`, () => {
     const response = await create({ name: 'ci' }, team.viewer.headers)
     assert.equal(response.statusCode, 201, response.body)
     const body = response.json()
-    assert.deepEqual(Object.keys(body).sort(), [
-      'account_id',
-      'api_key',
-      'api_version',
-      'created_at',
-      'id',
-      'last_used_at',
-      'name',
-      'prefix',
-      'user_id',
-    ])
+    assert.deepEqual(Object.keys(body).sort(), [...API_KEY_FIELDS, 'api_key'].sort())
     assert.equal(response.headers.location, `/api/v1/api_keys/${body.id}`)
     assert.equal(body.name, 'ci')
     assert.equal(body.user_id, team.viewer.userId)

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test'
 import type { Role } from '../../src/http/access.js'
 import { buildTestApp, engine, expectProblem, type TestApp } from '../helpers/app.js'
 import { type Caller, keyHeaders, makeAccount, makeClient, makeMember, type TestAccount } from '../helpers/factories.js'
+import { API_KEY_FIELDS } from '../helpers/requests.js'
 
 type Injected = Awaited<ReturnType<TestApp['app']['inject']>>
 type Row = Record<string, unknown> & { id: number }
@@ -229,16 +230,7 @@ describe(`identity lists (${engine})`, () => {
       assert.ok(!page.records.some((record) => record.id === extra.json().id || record.id === revoked.json().id))
       assert.ok(page.records.every((record) => record.user_id === acme.userId || record.account_id === acme.accountId))
       const [record] = page.records
-      assert.deepEqual(Object.keys(record ?? {}).sort(), [
-        'account_id',
-        'api_version',
-        'created_at',
-        'id',
-        'last_used_at',
-        'name',
-        'prefix',
-        'user_id',
-      ])
+      assert.deepEqual(Object.keys(record ?? {}).sort(), API_KEY_FIELDS)
       for (const secret of [...secrets, extra.json().api_key]) assert.ok(!all.body.includes(secret), 'no secret in a list')
     })
 
