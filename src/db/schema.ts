@@ -38,6 +38,8 @@ export interface MembershipsTable {
 export interface ApiKeysTable {
   id: Generated<number>
   user_id: number
+  /** The one account the key acts in (made by an admin for another member); null: all the user's accounts. */
+  account_id: number | null
   name: string | null
   prefix: string
   key_hash: string

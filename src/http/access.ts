@@ -43,6 +43,12 @@ export interface Principal {
   userId: number | null
   /** The account the call acts in; null for key-only calls made without Account-Token. */
   accountId: number | null
+  /**
+   * The one account an API key may act in, when an admin made it for another member (it is refused
+   * with any other Account-Token, and key-only calls see only this account); null for a key a user
+   * made for themself, which acts in all their accounts, and for bearer tokens.
+   */
+  boundAccountId: number | null
   role: Role | null
   /** A bearer token's scopes; null for an API key (its user's role decides). */
   scopes: readonly Scope[] | null

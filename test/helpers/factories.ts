@@ -49,8 +49,14 @@ export async function makeMember(app: FastifyInstance, account: TestAccount, rol
     await addMembership(trx, account.accountId, id, member)
     return id
   })
-  const key = await createKey(db, userId, `${role} key`, CURRENT_API_VERSION)
-  return { userId, apiKey: key.api_key, headers: keyHeaders(key.api_key, account.accountToken) }
+  const apiKey = await ownKey(app, userId, `${role} key`)
+  return { userId, apiKey, headers: keyHeaders(apiKey, account.accountToken) }
+}
+
+/** A key the user made for themself (bound to no account): its secret. */
+export async function ownKey(app: FastifyInstance, userId: number, name = 'own key'): Promise<string> {
+  const key = await createKey(app.database.db, { userId, accountId: null }, name, CURRENT_API_VERSION)
+  return key.api_key
 }
 
 export interface Team {

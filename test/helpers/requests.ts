@@ -7,6 +7,8 @@ export type Injected = Awaited<ReturnType<FastifyInstance['inject']>>
 export type Headers = Record<string, string>
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 
+/** The fields of an API key as listed (sorted): no hash, no secret. Its creation adds `api_key`, the secret. */
+export const API_KEY_FIELDS = ['account_id', 'api_version', 'created_at', 'id', 'last_used_at', 'name', 'prefix', 'user_id']
 /** An ISO-8601 date-time with an offset (CONTRACT §1). */
 export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
 export const ETAG = /^"[\w-]+"$/

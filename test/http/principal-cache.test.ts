@@ -8,6 +8,7 @@ const principal = (userId: number, expiresAt?: number): Principal => ({
   kind: 'key',
   userId,
   accountId: 1,
+  boundAccountId: null,
   role: 'admin',
   scopes: null,
   apiVersion: '2024-06-30',

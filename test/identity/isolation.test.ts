@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { buildTestApp, engine, expectProblem, type TestApp } from '../helpers/app.js'
-import { type Caller, keyHeaders, makeAccount, makeClient, makeMember, type TestAccount } from '../helpers/factories.js'
+import { type Caller, keyHeaders, makeAccount, makeClient, makeMember, ownKey, type TestAccount } from '../helpers/factories.js'
 
 type Injected = Awaited<ReturnType<TestApp['app']['inject']>>
 
@@ -82,7 +82,7 @@ describe(`isolation between accounts (${engine})`, () => {
       assert.deepEqual(ids(await call('GET', '/api/v1/users?per_page=100', us.admin.headers)), [us.admin.userId, us.editor.userId].sort())
       const keys = await call('GET', '/api/v1/api_keys?per_page=100', us.admin.headers)
       const owners = new Set((keys.json().records as { user_id: number }[]).map((record) => record.user_id))
-      assert.deepEqual([...owners].sort(), [us.admin.userId, us.editor.userId].sort())
+      assert.deepEqual([...owners], [us.admin.userId], "the editor's keys are their own: an admin sees only keys bound to the account")
       assert.ok(!ids(keys).includes(them.keyId))
       assert.deepEqual(ids(await call('GET', '/api/v1/oauth_clients?per_page=100', us.admin.headers)), [us.client.id])
       // Filters cannot reach across either.
@@ -165,11 +165,14 @@ describe(`isolation between accounts (${engine})`, () => {
       expectProblem(await call('POST', '/api/v1/api_keys', inAcme, { user_id: acme.editor.userId }), 403, '/problems/forbidden')
     })
 
-    it("has its keys listed to each account's admin, but not the other account's members", async () => {
+    it("has its own keys listed to neither account's admin, nor the other account's members", async () => {
+      for (const admin of [acme.admin, globex.admin]) {
+        const keys = await call('GET', '/api/v1/api_keys?per_page=100', admin.headers)
+        const owners = new Set((keys.json().records as { user_id: number }[]).map((record) => record.user_id))
+        assert.ok(!owners.has(both.userId), "a member's own keys, whichever account they were made in")
+      }
       const acmeKeys = await call('GET', '/api/v1/api_keys?per_page=100', acme.admin.headers)
-      const owners = new Set((acmeKeys.json().records as { user_id: number }[]).map((record) => record.user_id))
-      assert.ok(owners.has(both.userId), "a member's keys, whichever account they were made in")
-      assert.ok(!owners.has(globex.admin.userId))
+      assert.ok(!(acmeKeys.json().records as { user_id: number }[]).some((record) => record.user_id === globex.admin.userId))
     })
 
     it('leaves the other membership alone when removed from one account', async () => {
@@ -223,10 +226,8 @@ describe(`isolation between accounts (${engine})`, () => {
       assert.deepEqual([...names(inGlobex), inGlobex.role], ['Al', 'G.', 'viewer'])
     })
 
-    it('are shown to the member as each account knows them at /users/me', async () => {
-      const key = await call('POST', '/api/v1/api_keys', acme.admin.headers, { user_id: userId })
-      assert.equal(key.statusCode, 201, key.body)
-      const secret = key.json().api_key
+    it("are shown to the member as each account knows them at /users/me, with the member's own key", async () => {
+      const secret = await ownKey(t.app, userId)
       assert.deepEqual(names((await call('GET', '/api/v1/users/me', keyHeaders(secret, acme.admin.accountToken))).json()), [
         'Alice',
         'Secret',
@@ -234,6 +235,27 @@ describe(`isolation between accounts (${engine})`, () => {
       assert.deepEqual(names((await call('GET', '/api/v1/users/me', keyHeaders(secret, globex.admin.accountToken))).json()), ['Al', 'G.'])
       const own = (await call('GET', '/api/v1/users/me', { authorization: `Token ${secret}` })).json()
       assert.deepEqual([...names(own), own.role], ['Alice', 'Secret', null], 'without an account: the names the user was created with')
+    })
+
+    it("are shown to a key an account's admin made for the member only as that account knows them", async () => {
+      const key = await call('POST', '/api/v1/api_keys', globex.admin.headers, { user_id: userId })
+      assert.equal(key.statusCode, 201, key.body)
+      const secret = key.json().api_key
+      const inGlobex = (await call('GET', '/api/v1/users/me', keyHeaders(secret, globex.admin.accountToken))).json()
+      assert.deepEqual([...names(inGlobex), inGlobex.role], ['Al', 'G.', 'viewer'])
+      expectProblem(
+        await call('GET', '/api/v1/users/me', keyHeaders(secret, acme.admin.accountToken)),
+        401,
+        '/problems/authentication-required',
+      )
+      const bare = await call('GET', '/api/v1/users/me', { authorization: `Token ${secret}` })
+      assert.equal(bare.statusCode, 200, bare.body)
+      assert.deepEqual(
+        [...names(bare.json()), bare.json().role],
+        ['Al', 'G.', null],
+        "Globex's names, not the ones Acme created the user with",
+      )
+      assert.doesNotMatch(bare.body, /Alice|Secret/)
     })
   })
 

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { engine, expectProblem } from '../helpers/app.js'
 import { bearerToken, keyHeaders, makeAccount, makeClient, useTeam } from '../helpers/factories.js'
+import { API_KEY_FIELDS } from '../helpers/requests.js'
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 const sha256 = (secret: string) => createHash('sha256').update(secret).digest('hex')
@@ -21,10 +22,11 @@ describe(`API keys (${engine})`, () => {
     const response = await create({ name: 'ci' }, team.viewer.headers)
     assert.equal(response.statusCode, 201, response.body)
     const body = response.json()
-    assert.deepEqual(Object.keys(body).sort(), ['api_key', 'api_version', 'created_at', 'id', 'last_used_at', 'name', 'prefix', 'user_id'])
+    assert.deepEqual(Object.keys(body).sort(), [...API_KEY_FIELDS, 'api_key'].sort())
     assert.equal(response.headers.location, `/api/v1/api_keys/${body.id}`)
     assert.equal(body.name, 'ci')
     assert.equal(body.user_id, team.viewer.userId)
+    assert.equal(body.account_id, null, "the user's own key: not bound to an account")
     assert.equal(body.last_used_at, null)
     assert.match(body.created_at, ISO)
     assert.match(body.api_key, /^ffk_[\w-]{32}$/)
@@ -63,19 +65,31 @@ describe(`API keys (${engine})`, () => {
     assert.ok(!everything.includes(made.api_key.slice(12)), 'not even the part after the prefix')
   })
 
-  it('lets an admin create a key for a member (user_id); the key acts as that member', async () => {
+  it('lets an admin create a key for a member (user_id), bound to the account; the key acts as that member', async () => {
     const response = await create({ name: 'for the editor', user_id: team.editor.userId }, team.acme.headers)
     assert.equal(response.statusCode, 201, response.body)
     assert.equal(response.json().user_id, team.editor.userId)
+    assert.equal(response.json().account_id, team.acme.accountId)
     const used = await me(keyHeaders(response.json().api_key, team.acme.accountToken))
     assert.equal(used.json().id, team.editor.userId)
     assert.equal(used.json().role, 'editor')
   })
 
-  it('accepts user_id naming the caller from any member', async () => {
-    const response = await create({ user_id: team.viewer.userId }, team.viewer.headers)
-    assert.equal(response.statusCode, 201, response.body)
-    assert.equal(response.json().user_id, team.viewer.userId)
+  it('accepts user_id naming the caller from any member: their own key, not bound', async () => {
+    for (const caller of [team.viewer, team.acme]) {
+      const response = await create({ user_id: caller.userId }, caller.headers)
+      assert.equal(response.statusCode, 201, response.body)
+      assert.equal(response.json().user_id, caller.userId)
+      assert.equal(response.json().account_id, null)
+    }
+  })
+
+  it('binds a key made with a bound key to the same account, even for the caller themself', async () => {
+    const made = (await create({ user_id: team.viewer.userId }, team.acme.headers)).json()
+    const again = await create({ name: 'with a bound key' }, keyHeaders(made.api_key, team.acme.accountToken))
+    assert.equal(again.statusCode, 201, again.body)
+    assert.equal(again.json().user_id, team.viewer.userId)
+    assert.equal(again.json().account_id, team.acme.accountId)
   })
 
   it('answers 403 when a non-admin names another user', async () => {
@@ -126,10 +140,18 @@ describe(`API keys (${engine})`, () => {
     assert.equal((await me(keyHeaders(theirs.api_key, team.acme.accountToken))).statusCode, 200)
   })
 
-  it("lets an admin revoke a member's key", async () => {
-    const theirs = (await create({ name: 'to revoke' }, team.editor.headers)).json()
-    assert.equal((await revoke(theirs.id, team.acme.headers)).statusCode, 204)
-    expectProblem(await me(keyHeaders(theirs.api_key, team.acme.accountToken)), 401, '/problems/authentication-required')
+  it('lets an admin revoke a key bound to the account, and the member revoke it too', async () => {
+    for (const revoker of [team.acme, team.editor]) {
+      const made = (await create({ name: 'to revoke', user_id: team.editor.userId }, team.acme.headers)).json()
+      assert.equal((await revoke(made.id, revoker.headers)).statusCode, 204)
+      expectProblem(await me(keyHeaders(made.api_key, team.acme.accountToken)), 401, '/problems/authentication-required')
+    }
+  })
+
+  it("answers 404 when an admin revokes a member's own key, which keeps working", async () => {
+    const theirs = (await create({ name: "the editor's own" }, team.editor.headers)).json()
+    expectProblem(await revoke(theirs.id, team.acme.headers), 404)
+    assert.equal((await me(keyHeaders(theirs.api_key, team.acme.accountToken))).statusCode, 200)
   })
 
   it('answers 404 for a key id that does not exist', async () => {

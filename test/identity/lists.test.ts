@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test'
 import type { Role } from '../../src/http/access.js'
 import { buildTestApp, engine, expectProblem, type TestApp } from '../helpers/app.js'
 import { type Caller, keyHeaders, makeAccount, makeClient, makeMember, type TestAccount } from '../helpers/factories.js'
+import { API_KEY_FIELDS } from '../helpers/requests.js'
 
 type Injected = Awaited<ReturnType<TestApp['app']['inject']>>
 type Row = Record<string, unknown> & { id: number }
@@ -191,7 +192,18 @@ describe(`identity lists (${engine})`, () => {
   })
 
   describe('GET /api_keys', () => {
-    it("shows a member only their own live keys, an admin every member's, never a secret", async () => {
+    /** The keys the admin made for each other member: bound to Acme. */
+    const bound = new Map<number, number>()
+    before(async () => {
+      for (const caller of [...members.editor, ...members.viewer]) {
+        const payload = { name: 'made by the admin', user_id: caller.userId }
+        const made = await t.app.inject({ method: 'POST', url: '/api/v1/api_keys', headers: acme.headers, payload })
+        assert.equal(made.statusCode, 201, made.body)
+        bound.set(caller.userId, made.json().id)
+      }
+    })
+
+    it("shows a member all their own live keys; an admin theirs and those bound to the account, not a member's own; never a secret", async () => {
       const viewer = members.viewer[0] as Caller
       const extra = await t.app.inject({ method: 'POST', url: '/api/v1/api_keys', headers: viewer.headers, payload: { name: 'extra' } })
       const revoked = await t.app.inject({ method: 'POST', url: '/api/v1/api_keys', headers: viewer.headers, payload: { name: 'gone' } })
@@ -199,17 +211,26 @@ describe(`identity lists (${engine})`, () => {
 
       const own = expectPage(await get('/api/v1/api_keys', viewer.headers))
       assert.ok(own.records.every((record) => record.user_id === viewer.userId))
-      assert.equal(own.records.length, 2, 'the factory key and "extra"; not the revoked one')
-      assert.ok(own.records.some((record) => record.id === extra.json().id))
+      assert.equal(own.records.length, 3, 'the factory key, "extra" and the one the admin made; not the revoked one')
+      assert.ok(own.records.some((record) => record.id === extra.json().id && record.account_id === null))
+      assert.ok(own.records.some((record) => record.id === bound.get(viewer.userId) && record.account_id === acme.accountId))
       assert.ok(!own.records.some((record) => record.id === revoked.json().id))
 
       const all = await get('/api/v1/api_keys?per_page=100', acme.headers)
       const page = expectPage(all)
-      const owners = new Set(page.records.map((record) => record.user_id))
-      for (const callers of Object.values(members)) for (const caller of callers) assert.ok(owners.has(caller.userId))
-      assert.ok(!page.records.some((record) => record.id === revoked.json().id))
+      const prefixes = new Set(page.records.map((record) => record.prefix))
+      assert.ok(prefixes.has(acme.apiKey.slice(0, 12)), "the admin's own key")
+      for (const caller of [...members.editor, ...members.viewer]) {
+        assert.ok(!prefixes.has(caller.apiKey.slice(0, 12)), "not a member's own key")
+        assert.ok(
+          page.records.some((record) => record.id === bound.get(caller.userId)),
+          'the key the admin made for them',
+        )
+      }
+      assert.ok(!page.records.some((record) => record.id === extra.json().id || record.id === revoked.json().id))
+      assert.ok(page.records.every((record) => record.user_id === acme.userId || record.account_id === acme.accountId))
       const [record] = page.records
-      assert.deepEqual(Object.keys(record ?? {}).sort(), ['api_version', 'created_at', 'id', 'last_used_at', 'name', 'prefix', 'user_id'])
+      assert.deepEqual(Object.keys(record ?? {}).sort(), API_KEY_FIELDS)
       for (const secret of [...secrets, extra.json().api_key]) assert.ok(!all.body.includes(secret), 'no secret in a list')
     })
 
@@ -217,7 +238,10 @@ describe(`identity lists (${engine})`, () => {
       const editor = members.editor[0] as Caller
       const theirs = expectPage(await get(`/api/v1/api_keys?filter[user_id][eq]=${editor.userId}`))
       assert.deepEqual(theirs.filtered_by, [{ user_id: { eq: editor.userId } }])
-      assert.ok(theirs.records.length >= 1 && theirs.records.every((record) => record.user_id === editor.userId))
+      assert.deepEqual(
+        theirs.records.map((record) => record.id),
+        [bound.get(editor.userId)],
+      )
       const everyone = expectPage(await get('/api/v1/api_keys?per_page=100'))
       const { records } = await walk('/api/v1/api_keys?per_page=3')
       assert.deepEqual(

@@ -6,6 +6,7 @@ import * as fleet from './20261122000300_fleet.js'
 import * as idempotency from './20261122000400_idempotency.js'
 import * as bulkJobs from './20261122000500_bulk_jobs.js'
 import * as memberNames from './20261124000100_member_names.js'
+import * as keyBinding from './20261125000100_key_binding.js'
 
 export const migrations: Record<string, Migration> = {
   '20261122000100_identity': identity,
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '20261122000400_idempotency': idempotency,
   '20261122000500_bulk_jobs': bulkJobs,
   '20261124000100_member_names': memberNames,
+  '20261125000100_key_binding': keyBinding,
 }

@@ -20,11 +20,14 @@ export function identityCredentials(db: Kysely<DB>, tokens: TokenService): Crede
       if (row.lastUsedAt === null || now - Date.parse(toIso(row.lastUsedAt)) > LAST_USED_RESOLUTION_MS) {
         await touchKey(db, row.keyId, new Date(now).toISOString())
       }
+      // Without Account-Token the call acts in no account, a bound key's too: its membership was read only to check it holds.
+      const named = accountToken !== undefined
       const principal: Principal = {
         kind: 'key',
         userId: row.userId,
-        accountId: row.accountId ?? null,
-        role: row.role ?? null,
+        accountId: named ? (row.accountId ?? null) : null,
+        boundAccountId: row.boundAccountId,
+        role: named ? (row.role ?? null) : null,
         scopes: null,
         apiVersion: row.apiVersion,
       }
@@ -39,6 +42,7 @@ export function identityCredentials(db: Kysely<DB>, tokens: TokenService): Crede
         kind: 'bearer',
         userId: null,
         accountId: client.accountId,
+        boundAccountId: null,
         role: null,
         scopes: claims.scopes,
         apiVersion: CURRENT_API_VERSION,

@@ -10,7 +10,7 @@ export const ScopeSchema = Type.Enum([...SCOPES])
 
 const MEMBER_NAME =
   "The account's own name for the member, as given when it added them (each account keeps its own); " +
-  '/users/me without Account-Token: the name the user was created with'
+  "/users/me without Account-Token: the name the user was created with, or, with a key bound to an account, that account's name"
 
 export const User = Type.Object({
   id: Id,
@@ -47,6 +47,10 @@ export const ApiKey = Type.Object({
   name: Type.Union([Name, Type.Null()]),
   prefix: Type.String({ maxLength: 32, description: 'The first characters of the key, to recognise it' }),
   user_id: Id,
+  account_id: Type.Union([Id, Type.Null()], {
+    description:
+      "The one account the key acts in: a key made by an admin for another member, or with such a key. Null: the user's own key, acting in all their accounts",
+  }),
   api_version: Type.String({ maxLength: 10 }),
   created_at: Timestamp,
   last_used_at: Type.Union([Timestamp, Type.Null()]),

@@ -10,6 +10,7 @@ const keyColumns = [
   'api_keys.name',
   'api_keys.prefix',
   'api_keys.user_id',
+  'api_keys.account_id',
   'api_keys.api_version',
   'api_keys.created_at',
   'api_keys.last_used_at',
@@ -20,6 +21,7 @@ export function toApiKey(row: {
   name: string | null
   prefix: string
   user_id: number
+  account_id: number | null
   api_version: string
   created_at: Date | string
   last_used_at: Date | string | null
@@ -27,35 +29,52 @@ export function toApiKey(row: {
   return { ...row, created_at: toIso(row.created_at), last_used_at: toIso(row.last_used_at) }
 }
 
-/**
- * Live keys visible in an account: the caller's own, or (`ofAllMembers`, for admins) those of
- * every member of the account.
- */
-export function keysQuery(db: Kysely<DB>, accountId: number, viewer: { userId: number; ofAllMembers: boolean }) {
-  let query = db
-    .selectFrom('api_keys')
-    .innerJoin('memberships', (join) =>
-      join.onRef('memberships.user_id', '=', 'api_keys.user_id').on('memberships.account_id', '=', accountId),
-    )
-    .select(keyColumns)
-    .where('api_keys.revoked_at', 'is', null)
-  if (!viewer.ofAllMembers) query = query.where('api_keys.user_id', '=', viewer.userId)
-  return query
+/** Who looks at the keys of an account: the user, whether an admin there, and whether their own key is bound to it. */
+export interface KeyViewer {
+  userId: number
+  admin: boolean
+  bound: boolean
 }
 
-export async function createKey(db: Kysely<DB>, userId: number, name: string | null, apiVersion: string) {
+/**
+ * Live keys visible in an account. A member sees all their own keys; an admin also those bound to the
+ * account (made there for its members), never a member's own keys nor keys bound elsewhere. A caller
+ * whose key is bound sees only keys bound to the account: a key made for someone cannot reach the
+ * keys that someone made themself.
+ */
+export function keysQuery(db: Kysely<DB>, accountId: number, viewer: KeyViewer) {
+  return db
+    .selectFrom('api_keys')
+    .select(keyColumns)
+    .where('api_keys.revoked_at', 'is', null)
+    .where((eb) => {
+      const own = eb('api_keys.user_id', '=', viewer.userId)
+      const boundHere = eb('api_keys.account_id', '=', accountId)
+      if (viewer.bound) return viewer.admin ? boundHere : eb.and([own, boundHere])
+      return viewer.admin ? eb.or([own, boundHere]) : own
+    })
+}
+
+/** A key's owner, and the one account it acts in (null: all the owner's accounts). */
+export interface KeyOwner {
+  userId: number
+  accountId: number | null
+}
+
+export async function createKey(db: Kysely<DB>, owner: KeyOwner, name: string | null, apiVersion: string) {
   const issued = issueApiKey()
   const row = await db
     .insertInto('api_keys')
     .values({
-      user_id: userId,
+      user_id: owner.userId,
+      account_id: owner.accountId,
       name,
       prefix: issued.prefix,
       key_hash: issued.hash,
       api_version: apiVersion,
       created_at: new Date().toISOString(),
     })
-    .returning(['id', 'name', 'prefix', 'user_id', 'api_version', 'created_at', 'last_used_at'])
+    .returning(['id', 'name', 'prefix', 'user_id', 'account_id', 'api_version', 'created_at', 'last_used_at'])
     .executeTakeFirstOrThrow()
   return { ...toApiKey(row), api_key: issued.secret }
 }

@@ -46,13 +46,14 @@ export async function findUser(db: Kysely<DB>, userId: number) {
   return db.selectFrom('users').select(['id', 'email', 'first_name', 'last_name', 'created_at']).where('id', '=', userId).executeTakeFirst()
 }
 
-/** The accounts a user belongs to, with the role in each. */
-export function accountsOfUserQuery(db: Kysely<DB>, userId: number) {
-  return db
+/** The accounts a user belongs to, with the role in each; only `boundTo` for a key bound to that account. */
+export function accountsOfUserQuery(db: Kysely<DB>, userId: number, boundTo: number | null) {
+  const query = db
     .selectFrom('memberships')
     .innerJoin('accounts', 'accounts.id', 'memberships.account_id')
     .select(['accounts.id', 'accounts.name', 'accounts.account_token', 'memberships.role'])
     .where('memberships.user_id', '=', userId)
+  return boundTo === null ? query : query.where('memberships.account_id', '=', boundTo)
 }
 
 export interface NewUser {

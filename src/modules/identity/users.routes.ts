@@ -50,15 +50,16 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'user' },
       schema: {
         tags: ['accounts'],
-        summary: "The caller's accounts, with the role in each (needs only the API key)",
+        summary: "The caller's accounts, with the role in each (needs only the API key); a key bound to an account lists only it",
         querystring: ListQuerystring,
         response: { 200: listResponse(Account, 'A page of accounts'), ...apiProblems() },
       },
     },
     async (request, reply) => {
       const userId = request.principal?.userId ?? 0
-      const list = parseListQuery(request, accountsList, { secret, scope: `user:${userId}` })
-      const page = await paginate(db, applyFilters(accountsOfUserQuery(db, userId), list.filters), list)
+      const bound = request.principal?.boundAccountId ?? null
+      const list = parseListQuery(request, accountsList, { secret, scope: `user:${userId}:${bound ?? 'all'}` })
+      const page = await paginate(db, applyFilters(accountsOfUserQuery(db, userId, bound), list.filters), list)
       return sendList(request, reply, page, accountLinks)
     },
   )
@@ -93,8 +94,10 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const userId = request.principal?.userId ?? 0
-      const accountId = request.principal?.accountId ?? null
-      // In an account, the caller as that account sees them; without one, as they were created.
+      // In an account, the caller as that account sees them; without one, as they were created, except that
+      // a key bound to an account sees the caller as that account does (what they were created with may
+      // have been written by another account).
+      const accountId = request.principal?.accountId ?? request.principal?.boundAccountId ?? null
       const user = accountId === null ? await findUser(db, userId) : await findMember(db, accountId, userId)
       if (!user) throw new NotFound()
       return sendResource(request, reply, toUser({ ...user, role: request.principal?.role ?? null }), { self: '/api/v1/users/me' })
