@@ -7,6 +7,7 @@ import type { Kysely, Transaction } from 'kysely'
 import { isUniqueViolation } from '../db/errors.js'
 import { preparedQuery } from '../db/prepared.js'
 import type { DB } from '../db/schema.js'
+import type { Principal } from './access.js'
 import type { Links } from './hal.js'
 import { Problem, problemTypes } from './problem.js'
 import { sendReplayed } from './representation.js'
@@ -62,11 +63,20 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null'
 }
 
-/** What makes two requests "the same" for a key: method, path and the body up to key order. */
-export function fingerprint(method: string, url: string, body: unknown): string {
+/**
+ * Who sent a keyed request: its user, or an OAuth client of the account. Part of the fingerprint, so a
+ * replay goes only to the caller that made the original request: a replayed POST /api_keys carries the
+ * key's secret, which another member of the account must not receive by sending the same key and body.
+ */
+export function callerOf(principal: Pick<Principal, 'userId'> | null): string {
+  return principal?.userId != null ? `user:${principal.userId}` : 'client'
+}
+
+/** What makes two requests "the same" for a key: caller, method, path and the body up to key order. */
+export function fingerprint(caller: string, method: string, url: string, body: unknown): string {
   const path = url.split('?', 1)[0]
   return createHash('sha256')
-    .update(`${method} ${path}\n${canonical(body)}`)
+    .update(`${caller}\n${method} ${path}\n${canonical(body)}`)
     .digest('hex')
 }
 
@@ -262,14 +272,17 @@ async function idempotencyPlugin(app: FastifyInstance, options: Policy): Promise
       return done(error as Error)
     }
     if (key === undefined) return done()
-    claim(db, request.accountId, key, fingerprint(request.method, request.url, request.body), options).then((decision) => {
-      // A replay answers here; the handler never runs.
-      if ('replay' in decision) sendReplayed(request, reply, decision.replay.resource, decision.replay.links)
-      else {
-        request.idempotency = decision.claimed
-        done()
-      }
-    }, done)
+    claim(db, request.accountId, key, fingerprint(callerOf(request.principal), request.method, request.url, request.body), options).then(
+      (decision) => {
+        // A replay answers here; the handler never runs.
+        if ('replay' in decision) sendReplayed(request, reply, decision.replay.resource, decision.replay.links)
+        else {
+          request.idempotency = decision.claimed
+          done()
+        }
+      },
+      done,
+    )
   })
 
   // Whatever did not complete (a 4xx, a 5xx, an aborted request) frees the key for a retry.

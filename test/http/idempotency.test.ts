@@ -1,7 +1,7 @@
 // Idempotency-Key on creates (CONTRACT §7): replay, mismatch, in flight, malformed, expiry, races.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { fingerprint, purgeExpiredKeys } from '../../src/http/idempotency.js'
+import { callerOf, fingerprint, purgeExpiredKeys } from '../../src/http/idempotency.js'
 import { buildTestApp, engine, expectProblem, type TestApp } from '../helpers/app.js'
 import { makeAccount, type TestAccount } from '../helpers/factories.js'
 import { makeRule, makeVehicle } from '../helpers/fleet.js'
@@ -77,7 +77,7 @@ describe(`Idempotency-Key (${engine})`, () => {
       .values({
         account_id: acme.accountId,
         key: 'busy-1',
-        fingerprint: fingerprint('POST', '/api/v1/faults', payload),
+        fingerprint: fingerprint(callerOf({ userId: acme.userId }), 'POST', '/api/v1/faults', payload),
         status: 'in_flight',
         lease: 'someone-else',
         locked_at: new Date().toISOString(),

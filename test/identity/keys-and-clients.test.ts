@@ -37,6 +37,19 @@ describe(`API keys (${engine})`, () => {
     assert.equal(used.json().role, 'viewer')
   })
 
+  it('replays a keyed create to its caller only: another member sending the same key and body gets 422, not the secret', async () => {
+    const withKey = (headers: Record<string, string>) => ({ ...headers, 'idempotency-key': 'shared-key-1' })
+    const first = await create({ name: 'deploy' }, withKey(team.editor.headers))
+    assert.equal(first.statusCode, 201, first.body)
+    const replay = await create({ name: 'deploy' }, withKey(team.editor.headers))
+    assert.equal(replay.statusCode, 200)
+    assert.equal(replay.headers['idempotent-replayed'], 'true')
+    assert.equal(replay.json().api_key, first.json().api_key)
+    const other = await create({ name: 'deploy' }, withKey(team.viewer.headers))
+    const problem = expectProblem(other, 422, '/problems/idempotency-key-reused')
+    assert.ok(!JSON.stringify(problem).includes(first.json().api_key))
+  })
+
   it('creates a key without a name, and never the same secret twice', async () => {
     const first = (await create({}, team.editor.headers)).json()
     const second = (await create({}, team.editor.headers)).json()
