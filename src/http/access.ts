@@ -56,6 +56,8 @@ export interface Principal {
   apiVersion: string
   /** When the credential itself stops being valid (ms since the epoch): a bearer token's expiry. */
   expiresAt?: number
+  /** The OAuth client a bearer token was issued to. */
+  clientId?: string
 }
 
 export function needsAccount(permission: Permission): boolean {

@@ -68,8 +68,8 @@ function canonical(value: unknown): string {
  * replay goes only to the caller that made the original request: a replayed POST /api_keys carries the
  * key's secret, which another member of the account must not receive by sending the same key and body.
  */
-export function callerOf(principal: Pick<Principal, 'userId'> | null): string {
-  return principal?.userId != null ? `user:${principal.userId}` : 'client'
+export function callerOf(principal: Pick<Principal, 'userId' | 'clientId'> | null): string {
+  return principal?.userId != null ? `user:${principal.userId}` : `client:${principal?.clientId ?? ''}`
 }
 
 /** What makes two requests "the same" for a key: caller, method, path and the body up to key order. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { callerOf, fingerprint, purgeExpiredKeys } from '../../src/http/idempotency.js'
 import { buildTestApp, engine, expectProblem, type TestApp } from '../helpers/app.js'
-import { makeAccount, type TestAccount } from '../helpers/factories.js'
+import { bearerToken, makeAccount, makeClient, type TestAccount } from '../helpers/factories.js'
 import { makeRule, makeVehicle } from '../helpers/fleet.js'
 
 describe(`Idempotency-Key (${engine})`, () => {
@@ -68,6 +68,20 @@ describe(`Idempotency-Key (${engine})`, () => {
     const body = expectProblem(reused, 422, '/problems/idempotency-key-reused')
     assert.equal(body.title, 'Idempotency key reused')
     assert.equal(await faultCount(), before)
+  })
+
+  it('replays only to the OAuth client that sent the original; another client of the account gets 422', async () => {
+    const payload = { vehicle_id: vehicleId, code: 'P0420', count: 3 }
+    const tokens = await Promise.all(
+      [1, 2].map(async () => bearerToken(t.app, await makeClient(t.app, acme, ['faults:read', 'faults:write']))),
+    )
+    const asClient = (token: string) => ({ authorization: `Bearer ${token}`, 'account-token': '' })
+    const first = await post(payload, 'client-key-1', acme, asClient(tokens[0] as string))
+    assert.equal(first.statusCode, 201, first.body)
+    const again = await post(payload, 'client-key-1', acme, asClient(tokens[0] as string))
+    assert.equal(again.statusCode, 200)
+    assert.equal(again.json().id, first.json().id)
+    expectProblem(await post(payload, 'client-key-1', acme, asClient(tokens[1] as string)), 422, '/problems/idempotency-key-reused')
   })
 
   it('answers 409 idempotency-key-in-use while the first request is in flight (422 still wins for another payload)', async () => {

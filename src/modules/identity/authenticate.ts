@@ -47,6 +47,7 @@ export function identityCredentials(db: Kysely<DB>, tokens: TokenService): Crede
         scopes: claims.scopes,
         apiVersion: CURRENT_API_VERSION,
         expiresAt: claims.expiresAt,
+        clientId: claims.clientId,
       }
     },
   }
