@@ -57,10 +57,12 @@ export function parsePrefer(field: string | string[] | undefined): Map<string, P
   return preferences
 }
 
-const parsed = new WeakMap<FastifyRequest, Map<string, Preference>>()
+const parsed = new WeakMap<FastifyRequest, ReadonlyMap<string, Preference>>()
+const NONE: ReadonlyMap<string, Preference> = new Map()
 
-/** The request's preferences, parsed once per request. */
-export function preferencesOf(request: FastifyRequest): Map<string, Preference> {
+/** The request's preferences, parsed once per request (most requests send none: nothing to parse or keep). */
+export function preferencesOf(request: FastifyRequest): ReadonlyMap<string, Preference> {
+  if (request.headers.prefer === undefined) return NONE
   let preferences = parsed.get(request)
   if (!preferences) {
     preferences = parsePrefer(request.headers.prefer)
