@@ -2,6 +2,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import type { BulkJobsTable, BulkOperation, BulkResource, DB } from '../../db/schema.js'
 import { toIso } from '../../db/schema.js'
+import type { FaultLookup } from '../faults/faults.service.js'
 import type { CreateVehicle } from '../vehicles/vehicles.schemas.js'
 import type { BulkJob, BulkJobSummary, BulkResult } from './bulk.schemas.js'
 
@@ -150,6 +151,38 @@ export async function insertVehicles(trx: Transaction<DB>, accountId: number, in
     )
     .returning('id')
     .execute()
+}
+
+/**
+ * lookupForFault (src/modules/faults) for a whole batch, in two queries: the account's vehicles among
+ * `vehicleIds` and its rules among `codes`, each in the shape lookupForFault gives, by id and by code.
+ */
+export async function lookupForFaults(trx: Transaction<DB>, accountId: number, vehicleIds: readonly number[], codes: readonly string[]) {
+  const vehicleRows =
+    vehicleIds.length === 0
+      ? []
+      : await trx
+          .selectFrom('vehicles')
+          .select(['id', 'archived_at'])
+          .where('account_id', '=', accountId)
+          .where('id', 'in', [...new Set(vehicleIds)])
+          .execute()
+  const ruleRows =
+    codes.length === 0
+      ? []
+      : await trx
+          .selectFrom('fault_rules')
+          .select(['id', 'code', 'name', 'description', 'priority_handling'])
+          .where('account_id', '=', accountId)
+          .where('code', 'in', [...new Set(codes)])
+          .execute()
+  const vehicles: Map<number, NonNullable<FaultLookup['vehicle']>> = new Map(
+    vehicleRows.map((row) => [Number(row.id), { id: Number(row.id), archived_at: row.archived_at }]),
+  )
+  const rules: Map<string, NonNullable<FaultLookup['rule']>> = new Map(
+    ruleRows.map(({ code, id, ...rule }) => [code, { id: Number(id), ...rule }]),
+  )
+  return { vehicles, rules }
 }
 
 /** Jobs finished before `before`, a chunk at a time (their records and results go with them); returns how many. */
