@@ -1,6 +1,6 @@
 // The bulk-ingest group: faults a second through bulk jobs (CONTRACT §10), from the first submission until
 // every job is completed, against raw multi-row inserts of the same rows (bench/baseline-db.ts POST /bulk-insert).
-import { BATCH_SIZE } from '../../src/modules/bulk/bulk.service.js'
+import { BATCH_SIZE } from '../../src/modules/bulk/bulk.repository.js'
 import { intEnv } from './config.js'
 import { bulkRecord } from './fixtures.js'
 import { baselineDbServer, type Engine, productDbServer } from './fleet.js'

@@ -8,21 +8,15 @@ import type { DB } from '../../db/schema.js'
 import type { FieldErrors } from '../../http/problem.js'
 import { unknownAttributes } from '../../http/strict-handling.js'
 import { messages, toFieldErrors, validatorCompiler } from '../../http/validation.js'
-import { insertFaults, type NewFault } from '../faults/faults.repository.js'
+import type { NewFault } from '../faults/faults.repository.js'
 import { CreateFault } from '../faults/faults.schemas.js'
 import { buildFault, faultReferences } from '../faults/faults.service.js'
 import { updateVehicle, vehiclesQuery } from '../vehicles/vehicles.repository.js'
 import { CreateVehicle } from '../vehicles/vehicles.schemas.js'
 import type { ClaimedJob } from './bulk.lease.js'
-import { insertVehicles, lookupForFaults } from './bulk.repository.js'
+import { type Input, insertFaultIds, insertVehicles, lookupForFaults, type StoredRecord } from './bulk.repository.js'
 import { type BulkResult, BulkVehicleUpdate } from './bulk.schemas.js'
 
-export interface StoredRecord {
-  index: number
-  data: string
-}
-
-type Input = Record<string, unknown>
 type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors; final: boolean }
 
 /** A body validator as the routes get it (src/app.ts sets validatorCompiler for every route). */
@@ -47,7 +41,6 @@ const checkVehicle = bodyValidator<CreateVehicle>(CreateVehicle)
 const checkVehicleUpdate = bodyValidator<BulkVehicleUpdate>(BulkVehicleUpdate)
 
 const invalid = (index: number, errors: FieldErrors): BulkResult => ({ index, status: 422, errors })
-const parse = (record: StoredRecord): Input => JSON.parse(record.data) as Input
 
 /** Pairs rows inserted by one multi-row statement with their inputs: ids ascend in VALUES order on both engines. */
 function pairById(indexes: readonly number[], rows: readonly { id: number }[], status: number): BulkResult[] {
@@ -66,7 +59,7 @@ async function createFaults(trx: Transaction<DB>, job: ClaimedJob, records: read
   const results: BulkResult[] = []
   const pending: { index: number; input: Partial<CreateFault>; errors: FieldErrors }[] = []
   for (const record of records) {
-    const input = parse(record)
+    const { input } = record
     const checked = checkFault(input, job.strict)
     if (!checked.ok && checked.final) results.push(invalid(record.index, checked.errors))
     else pending.push({ index: record.index, input: input as Partial<CreateFault>, errors: checked.ok ? {} : checked.errors })
@@ -90,7 +83,7 @@ async function createFaults(trx: Transaction<DB>, job: ClaimedJob, records: read
     else valid.push({ index: item.index, values: prepared.values })
   })
   if (valid.length > 0) {
-    const rows = await insertFaults(
+    const rows = await insertFaultIds(
       trx,
       valid.map((item) => item.values),
     )
@@ -114,7 +107,7 @@ async function takenNames(trx: Transaction<DB>, accountId: number, names: readon
 /** POST /vehicles for each record: schema, then the name unique in the account (earlier records included). */
 async function createVehicles(trx: Transaction<DB>, job: ClaimedJob, records: readonly StoredRecord[]): Promise<BulkResult[]> {
   const results: BulkResult[] = []
-  const checked = records.map((record) => ({ index: record.index, checked: checkVehicle(parse(record), job.strict) }))
+  const checked = records.map((record) => ({ index: record.index, checked: checkVehicle(record.input, job.strict) }))
   const names = checked.flatMap((item) => (item.checked.ok ? [item.checked.value.name] : []))
   const taken = await takenNames(trx, job.account_id, names)
   const valid: { index: number; input: CreateVehicle }[] = []
@@ -152,7 +145,7 @@ async function updateVehicles(
 ): Promise<BulkResult[]> {
   const results: BulkResult[] = []
   for (const record of records) {
-    const checked = checkVehicleUpdate(parse(record), job.strict)
+    const checked = checkVehicleUpdate(record.input, job.strict)
     if (!checked.ok) {
       results.push(invalid(record.index, checked.errors))
       continue
