@@ -7,8 +7,8 @@ import { baselineDbServer, type Engine, productDbServer } from './fleet.js'
 import { api } from './product.js'
 import type { MeasuredRun, Scenario } from './types.js'
 
-/** Jobs a run submits: 30 × 1,000 faults lasts several seconds on either engine. */
-export const BULK_JOBS = intEnv('BENCH_BULK_JOBS', 30, 1, 100)
+/** Jobs a run submits: 50 × 1,000 faults last several seconds on either engine, long enough to average out a noisy machine. */
+export const BULK_JOBS = intEnv('BENCH_BULK_JOBS', 50, 1, 100)
 /** Records a job: the server's default BULK_MAX_RECORDS (the product server is started with this as its maximum). */
 export const BULK_RECORDS = intEnv('BENCH_BULK_RECORDS', 1000, 1, 100_000)
 /** A warm-up run: enough batches to compile the worker's and the insert's hot paths. */

@@ -70,7 +70,7 @@ export const HELP = `Usage: npm run bench [-- --only ID[,ID...]] [-- --list]
 
 Env: BENCH_CONNECTIONS (50), BENCH_DURATION seconds per run (5), BENCH_RUNS (3),
      BENCH_WARMUP seconds per scenario, discarded (1), BENCH_STRICT=1 (exit 1 on MISS),
-     BENCH_BULK_JOBS jobs per bulk-ingest run (30), BENCH_BULK_RECORDS records per job (1000)`
+     BENCH_BULK_JOBS jobs per bulk-ingest run (50), BENCH_BULK_RECORDS records per job (1000)`
 
 /** Repository root (children run with this cwd; their args are relative to it). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))

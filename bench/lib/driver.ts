@@ -86,7 +86,7 @@ export async function runBench(selected: readonly Scenario[], config: BenchConfi
         try {
           await warmUp(st.scenario, server, { ...load, durationSec: config.warmupSec })
         } catch (err) {
-          const msg = err instanceof Error ? err.message : String(err)
+          const msg = describeError(err)
           log(msg)
           fail(st.scenario.server.id, 'error', `warm-up failed: ${msg.split('\n')[0]}`)
         }
@@ -105,7 +105,7 @@ export async function runBench(selected: readonly Scenario[], config: BenchConfi
           st.runs.push(sample)
           log(`  ${describeSample(sample, measure?.unit)}`)
         } catch (err) {
-          const msg = err instanceof Error ? err.message : String(err)
+          const msg = describeError(err)
           log(msg)
           fail(st.scenario.server.id, 'error', msg.split('\n')[0] ?? msg)
         }
@@ -118,10 +118,18 @@ export async function runBench(selected: readonly Scenario[], config: BenchConfi
   return aggregate(states, config.connections)
 }
 
+/** The error's message, with its cause's (fetch's 'fetch failed' says nothing by itself). */
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  return err.cause instanceof Error ? `${err.message} (${err.cause.message})` : err.message
+}
+
 function describeSample(sample: RunSample, unit = 'req/s'): string {
   const rate = `${sample.rps.toFixed(0)} ${unit}`
   const latency = sample.p50 === null || sample.p99 === null ? '' : `, p50 ${sample.p50.toFixed(2)} ms, p99 ${sample.p99.toFixed(2)} ms`
-  const measured = sample.measured ? ` (${sample.measured.items} in ${sample.measured.seconds.toFixed(2)} s)` : ''
+  const m = sample.measured
+  const cpu = m?.serverCpuSeconds == null ? '' : `, server CPU ${m.serverCpuSeconds.toFixed(2)} s`
+  const measured = m ? ` (${m.items} in ${m.seconds.toFixed(2)} s${cpu})` : ''
   const rss = sample.rssMaxMb === null ? '' : `, RSS ${sample.rssMaxMb.toFixed(0)} MB`
   return `${rate}${measured}${latency}${rss}, unexpected ${sample.unexpected}`
 }

@@ -3,7 +3,7 @@
 import http from 'node:http'
 import autocannon from 'autocannon'
 import { FineLatency } from './latency.js'
-import { HOST, type RunningServer, sampleRss } from './servers.js'
+import { cpuSeconds, HOST, type RunningServer, sampleRss } from './servers.js'
 import type { MeasuredRun, RunSample, Scenario, ScenarioRequest } from './types.js'
 
 export interface LoadOptions {
@@ -76,6 +76,7 @@ export async function runMeasured(scenario: Scenario, server: RunningServer): Pr
   const measure = scenario.measure
   if (!measure) throw new Error(`scenario '${scenario.id}' measures nothing itself`)
   const rss = sampleRss(server.pid)
+  const cpuBefore = cpuSeconds(server.pid)
   let run: MeasuredRun
   let rssMaxMb: number | null
   try {
@@ -83,6 +84,7 @@ export async function runMeasured(scenario: Scenario, server: RunningServer): Pr
   } finally {
     rssMaxMb = rss.stop()
   }
+  const cpuAfter = cpuSeconds(server.pid)
   if (server.exited()) {
     throw new Error(`server '${server.spec.id}' died during '${scenario.id}'\n${server.logTail()}`)
   }
@@ -92,7 +94,11 @@ export async function runMeasured(scenario: Scenario, server: RunningServer): Pr
     p99: null,
     autocannonP50: null,
     autocannonP99: null,
-    measured: { items: run.items, seconds: run.seconds },
+    measured: {
+      items: run.items,
+      seconds: run.seconds,
+      serverCpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+    },
     requests: Object.values(run.statusCounts).reduce((a, b) => a + b, 0),
     statusCounts: run.statusCounts,
     unexpected: run.unexpected,

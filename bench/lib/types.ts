@@ -101,8 +101,11 @@ export interface RunSample {
   /** autocannon's own result.latency.p50 / p99 (whole milliseconds, truncated), kept for reference. */
   autocannonP50: number | null
   autocannonP99: number | null
-  /** A self-measuring scenario's items and seconds. */
-  measured?: { items: number; seconds: number }
+  /**
+   * A self-measuring scenario's items and seconds, and the CPU seconds its server process used meanwhile
+   * (on a busy machine steadier than the wall clock; PostgreSQL's own processes are not counted).
+   */
+  measured?: { items: number; seconds: number; serverCpuSeconds: number | null }
   requests: number
   statusCounts: Record<string, number>
   unexpected: number
