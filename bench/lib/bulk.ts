@@ -1,6 +1,6 @@
 // The bulk-ingest group: faults a second through bulk jobs (CONTRACT §10), from the first submission until
 // every job is completed, against raw multi-row inserts of the same rows (bench/baseline-db.ts POST /bulk-insert).
-import { BATCH_SIZE } from '../../src/modules/bulk/bulk.repository.js'
+import { loadConfig } from '../../src/config.js'
 import { intEnv } from './config.js'
 import { bulkRecord } from './fixtures.js'
 import { baselineDbServer, type Engine, productDbServer } from './fleet.js'
@@ -11,6 +11,8 @@ import type { MeasuredRun, Scenario } from './types.js'
 export const BULK_JOBS = intEnv('BENCH_BULK_JOBS', 50, 1, 100)
 /** Records a job: the server's default BULK_MAX_RECORDS (the product server is started with this as its maximum). */
 export const BULK_RECORDS = intEnv('BENCH_BULK_RECORDS', 1000, 1, 100_000)
+/** The worker's batch (the product's BULK_BATCH_SIZE, passed to it explicitly): the raw inserts use the same. */
+export const BULK_BATCH = intEnv('BENCH_BULK_BATCH', loadConfig({}).BULK_BATCH_SIZE, 1, 10_000)
 /** A warm-up run: enough batches to compile the worker's and the insert's hot paths. */
 const WARMUP_JOBS = 2
 /** How often the product is asked whether every job has finished: the time measured is at most this late. */
@@ -87,7 +89,7 @@ async function insertRaw(port: number, first: number, count: number, batch: numb
  */
 export function bulkScenarios(engine: Engine): Scenario[] {
   const product = productDbServer(`bulk-${engine}`, engine)
-  product.spec.env = { ...product.spec.env, BULK_MAX_RECORDS: String(Math.max(BULK_RECORDS, 1000)) }
+  product.spec.env = { ...product.spec.env, BULK_MAX_RECORDS: String(Math.max(BULK_RECORDS, 1000)), BULK_BATCH_SIZE: String(BULK_BATCH) }
   const baseline = baselineDbServer(`bulk-${engine}-raw`, engine, 0)
   const nextProduct = counter()
   const nextRaw = counter()
@@ -97,7 +99,7 @@ export function bulkScenarios(engine: Engine): Scenario[] {
   return [
     {
       id: `bulk-${engine}-raw`,
-      title: `${total} faults, multi-row INSERTs of ${BATCH_SIZE}, a transaction each, ${db}`,
+      title: `${total} faults, multi-row INSERTs of ${BULK_BATCH}, a transaction each, ${db}`,
       server: baseline,
       request: { method: 'POST', path: '/bulk-insert' },
       expectStatus: 200,
@@ -106,7 +108,7 @@ export function bulkScenarios(engine: Engine): Scenario[] {
         unit: 'faults/s',
         run: ({ port }, { warmUp }) => {
           const count = jobsOf(warmUp) * BULK_RECORDS
-          return insertRaw(port, nextRaw(count), count, BATCH_SIZE)
+          return insertRaw(port, nextRaw(count), count, BULK_BATCH)
         },
       },
     },

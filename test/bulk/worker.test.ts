@@ -52,8 +52,11 @@ describe(`bulk worker (${engine})`, () => {
     ).account.id
   const faultRecords = (count: number, tag: string) =>
     Array.from({ length: count }, (_, i) => ({ vehicle_id: vehicleId, code: 'P0300', external_id: `${tag}-${i}` }))
+  /** Stored in batches of 100, which the tests below count on. */
   const newJob = (account: number, records: object[]) =>
-    database.db.transaction().execute((trx) => insertJob(trx, account, { resource: 'fault', operation: 'create', strict: false, records }))
+    database.db
+      .transaction()
+      .execute((trx) => insertJob(trx, account, { resource: 'fault', operation: 'create', strict: false, records }, 100))
   const jobRow = (id: number) => database.db.selectFrom('bulk_jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
   const faultsTagged = async (tag: string) =>
     database.db.selectFrom('faults').select(['id', 'external_id']).where('external_id', 'like', `${tag}-%`).execute()

@@ -7,11 +7,8 @@ import type { FaultLookup } from '../faults/faults.service.js'
 import type { CreateVehicle } from '../vehicles/vehicles.schemas.js'
 import type { BulkJob, BulkJobSummary, BulkResult } from './bulk.schemas.js'
 
-/**
- * Records a batch of the worker applies in one transaction, and so a stored chunk holds (see insertJob):
- * a handful of statements and well under a second, so the lease stays fresh.
- */
-export const BATCH_SIZE = 100
+/** Jobs stored a record a row (before chunks) are taken this many rows a batch, as they were then. */
+const ROWS_A_BATCH = 100
 /** Rows a multi-row insert of chunks writes at once: 3 parameters each, far below either engine's limit. */
 const CHUNK_INSERT_ROWS = 1000
 
@@ -74,11 +71,11 @@ export interface NewJob {
 }
 
 /**
- * The job, queued, with its records stored a batch to a row: a JSON array of `batchSize` records under the
- * index of its first, which the worker takes as one batch. A row per record measured twice the storage
- * work (insert, read, delete) of the chunks, a third of a bulk ingest's time on SQLite.
+ * The job, queued, with its records stored a batch to a row: a JSON array of `batchSize` records
+ * (BULK_BATCH_SIZE) under the index of its first, which the worker applies as one batch. A row per record
+ * measured twice the storage work (insert, read, delete) of the chunks, a third of a bulk ingest on SQLite.
  */
-export async function insertJob(trx: Transaction<DB>, accountId: number, job: NewJob, batchSize = BATCH_SIZE): Promise<JobRow> {
+export async function insertJob(trx: Transaction<DB>, accountId: number, job: NewJob, batchSize: number): Promise<JobRow> {
   const now = new Date().toISOString()
   const row = await trx
     .insertInto('bulk_jobs')
@@ -109,9 +106,9 @@ export async function insertJob(trx: Transaction<DB>, accountId: number, job: Ne
 
 /**
  * The records of the job's next batch, from `cursor`: the chunk stored there. A job stored before chunks,
- * a record a row (an object, not an array), gives up to `size` rows instead.
+ * a record a row (an object, not an array), gives up to ROWS_A_BATCH rows instead.
  */
-export async function nextRecords(trx: Transaction<DB>, jobId: number, cursor: number, size: number): Promise<StoredRecord[]> {
+export async function nextRecords(trx: Transaction<DB>, jobId: number, cursor: number): Promise<StoredRecord[]> {
   const after = trx
     .selectFrom('bulk_job_records')
     .select(['index', 'data'])
@@ -121,7 +118,7 @@ export async function nextRecords(trx: Transaction<DB>, jobId: number, cursor: n
   const [first] = await after.limit(1).execute()
   if (!first) return []
   if (!first.data.startsWith('[')) {
-    const rows = await after.limit(size).execute()
+    const rows = await after.limit(ROWS_A_BATCH).execute()
     return rows.map((row) => ({ index: row.index, input: JSON.parse(row.data) as Input }))
   }
   if (first.index !== cursor) throw new Error(`bulk job ${jobId}: the chunk after its cursor ${cursor} starts at ${first.index}`)
