@@ -7,6 +7,8 @@
 //                      ajv) and inserts one row, returning it: 201 + Location
 //   GET  /faults/:id   selects one row by id (within the account)
 //   GET  /faults       selects one page: the account's newest `per_page` (default 50) rows by id
+//   POST /bulk-insert  {first, count, batch}: inserts `count` rows of the bulk-ingest records (bulkRecord(first…))
+//                      with multi-row INSERTs of `batch` rows, one transaction each: the raw floor of bulk jobs
 //   GET  /ready        200 once the database is migrated and seeded (the harness polls it)
 // Env: DATABASE_URL (a fresh database of its own), BENCH_BASELINE_FAULTS (rows seeded first, default 1000;
 // then ANALYZE on PostgreSQL).
@@ -16,7 +18,7 @@ import { createDatabase } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrate.js'
 import type { FaultsTable } from '../src/db/schema.js'
 import { CreateFault } from '../src/modules/faults/faults.schemas.js'
-import { faultPayload, rulePayload, vehiclePayload } from './lib/fixtures.js'
+import { bulkRecord, faultPayload, rulePayload, vehiclePayload } from './lib/fixtures.js'
 
 const columns = [
   'id',
@@ -184,6 +186,28 @@ async function main(): Promise<void> {
         .limit(request.query.per_page)
         .execute()
       return { records }
+    },
+  )
+
+  const count = { type: 'integer', minimum: 1, maximum: 10_000_000 } as const
+  app.post<{ Body: { first: number; count: number; batch: number } }>(
+    '/bulk-insert',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['first', 'count', 'batch'],
+          properties: { first: { type: 'integer', minimum: 0 }, count, batch: count },
+        },
+      },
+    },
+    async (request) => {
+      const { first, count, batch } = request.body
+      for (let from = first; from < first + count; from += batch) {
+        const rows = Array.from({ length: Math.min(batch, first + count - from) }, (_, i) => rowOf(bulkRecord(from + i)))
+        await db.transaction().execute((trx) => trx.insertInto('faults').values(rows).execute())
+      }
+      return { inserted: count }
     },
   )
 

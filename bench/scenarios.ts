@@ -1,4 +1,5 @@
 // The bench's servers and scenarios: append here to measure something new (see bench/README.md).
+import { bulkScenarios } from './lib/bulk.js'
 import { DEEP_OFFSET, DEEP_ROWS, type DeepCursors, type DeepSort, deepCursors, seedMillion, sortQuery } from './lib/deep.js'
 import { faultBody, itemBody, jsonHeaders, PRE_CREATED_FAULTS, spreadIds } from './lib/fixtures.js'
 import { baselineDbServer, type Engine, type FleetContext, productDbServer } from './lib/fleet.js'
@@ -292,3 +293,6 @@ function deepScenarios(engine: Engine): Scenario[] {
 }
 
 scenarios.push(...faultScenarios('sqlite'), ...faultScenarios('pg'), ...deepScenarios('sqlite'), ...deepScenarios('pg'))
+
+// Opt-in (`--only bulk`, `bulk-sqlite`, `bulk-pg`): faults a second through bulk jobs vs raw multi-row inserts (lib/bulk.ts).
+scenarios.push(...bulkScenarios('sqlite'), ...bulkScenarios('pg'))

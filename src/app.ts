@@ -131,7 +131,12 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
       await api.register(vehiclesRoutes, { cursorSecret })
       await api.register(faultRulesRoutes, { cursorSecret })
       await api.register(faultsRoutes, { cursorSecret })
-      await api.register(bulkRoutes, { cursorSecret, maxRecords: config.BULK_MAX_RECORDS, retentionDays: config.BULK_RETENTION_DAYS })
+      await api.register(bulkRoutes, {
+        cursorSecret,
+        maxRecords: config.BULK_MAX_RECORDS,
+        batchSize: config.BULK_BATCH_SIZE,
+        retentionDays: config.BULK_RETENTION_DAYS,
+      })
     },
     { prefix: '/api/v1' },
   )

@@ -14,7 +14,8 @@ export interface BenchConfig {
   help: boolean
 }
 
-function intEnv(name: string, fallback: number, min: number, max: number): number {
+/** An integer env knob within [min, max]; unset or empty gives `fallback`. */
+export function intEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name]
   if (raw === undefined || raw.trim() === '') return fallback
   const n = Number(raw)
@@ -68,7 +69,8 @@ export const HELP = `Usage: npm run bench [-- --only ID[,ID...]] [-- --list]
   --list       print the scenario ids and exit
 
 Env: BENCH_CONNECTIONS (50), BENCH_DURATION seconds per run (5), BENCH_RUNS (3),
-     BENCH_WARMUP seconds per scenario, discarded (1), BENCH_STRICT=1 (exit 1 on MISS)`
+     BENCH_WARMUP seconds per scenario, discarded (1), BENCH_STRICT=1 (exit 1 on MISS),
+     BENCH_BULK_JOBS jobs per bulk-ingest run (50), BENCH_BULK_RECORDS records per job (1000)`
 
 /** Repository root (children run with this cwd; their args are relative to it). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))

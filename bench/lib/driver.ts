@@ -1,6 +1,6 @@
 // Orchestrates a bench: starts the needed servers, probes, warms up, runs interleaved rounds, aggregates.
 import type { BenchConfig } from './config.js'
-import { probe, runLoad, warmUp } from './load.js'
+import { probe, runLoad, runMeasured, warmUp } from './load.js'
 import { runAllCleanups, SkipServer, stopRequested } from './resources.js'
 import { type RunningServer, startServer, stopServer } from './servers.js'
 import { maxOrNull, median, sumCounts } from './stats.js'
@@ -76,11 +76,20 @@ export async function runBench(selected: readonly Scenario[], config: BenchConfi
     for (const st of active()) {
       if (stopRequested()) break
       const server = servers.get(st.scenario.server.id) as RunningServer
-      st.probe = await probe(st.scenario, server.port)
-      if (st.probe) log(`probe ${st.scenario.id}: ${st.probe}`)
+      // A self-measuring scenario checks its own outcomes; its warm-up is a short run of its own.
+      if (!st.scenario.measure) {
+        st.probe = await probe(st.scenario, server.port)
+        if (st.probe) log(`probe ${st.scenario.id}: ${st.probe}`)
+      }
       if (config.warmupSec > 0) {
-        log(`warm-up ${st.scenario.id} (${config.warmupSec}s)`)
-        await warmUp(st.scenario, server, { ...load, durationSec: config.warmupSec })
+        log(`warm-up ${st.scenario.id} (${st.scenario.measure ? 'a short run' : `${config.warmupSec}s`})`)
+        try {
+          await warmUp(st.scenario, server, { ...load, durationSec: config.warmupSec })
+        } catch (err) {
+          const msg = describeError(err)
+          log(msg)
+          fail(st.scenario.server.id, 'error', `warm-up failed: ${msg.split('\n')[0]}`)
+        }
       }
     }
 
@@ -89,15 +98,14 @@ export async function runBench(selected: readonly Scenario[], config: BenchConfi
       for (const st of active()) {
         if (stopRequested()) break
         const server = servers.get(st.scenario.server.id) as RunningServer
-        log(`run ${round}/${config.runs} ${st.scenario.id} (${config.durationSec}s)`)
+        const measure = st.scenario.measure
+        log(`run ${round}/${config.runs} ${st.scenario.id} (${measure ? measure.unit : `${config.durationSec}s`})`)
         try {
-          const sample = await runLoad(st.scenario, server, load)
+          const sample = measure ? await runMeasured(st.scenario, server) : await runLoad(st.scenario, server, load)
           st.runs.push(sample)
-          log(
-            `  ${sample.rps.toFixed(0)} req/s, p50 ${sample.p50.toFixed(2)} ms, p99 ${sample.p99.toFixed(2)} ms, unexpected ${sample.unexpected}`,
-          )
+          log(`  ${describeSample(sample, measure?.unit)}`)
         } catch (err) {
-          const msg = err instanceof Error ? err.message : String(err)
+          const msg = describeError(err)
           log(msg)
           fail(st.scenario.server.id, 'error', msg.split('\n')[0] ?? msg)
         }
@@ -110,6 +118,24 @@ export async function runBench(selected: readonly Scenario[], config: BenchConfi
   return aggregate(states, config.connections)
 }
 
+/** The error's message, with its cause's (fetch's 'fetch failed' says nothing by itself). */
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  return err.cause instanceof Error ? `${err.message} (${err.cause.message})` : err.message
+}
+
+function describeSample(sample: RunSample, unit = 'req/s'): string {
+  const rate = `${sample.rps.toFixed(0)} ${unit}`
+  const latency = sample.p50 === null || sample.p99 === null ? '' : `, p50 ${sample.p50.toFixed(2)} ms, p99 ${sample.p99.toFixed(2)} ms`
+  const m = sample.measured
+  const cpu = m?.serverCpuSeconds == null ? '' : `, server CPU ${m.serverCpuSeconds.toFixed(2)} s`
+  const measured = m ? ` (${m.items} in ${m.seconds.toFixed(2)} s${cpu})` : ''
+  const rss = sample.rssMaxMb === null ? '' : `, RSS ${sample.rssMaxMb.toFixed(0)} MB`
+  return `${rate}${measured}${latency}${rss}, unexpected ${sample.unexpected}`
+}
+
+const present = (values: readonly (number | null)[]): number[] => values.filter((v): v is number => v !== null)
+
 function aggregate(states: readonly State[], defaultConnections: number): ScenarioResult[] {
   const partial = states.map((st) => {
     const { scenario: sc, runs } = st
@@ -119,9 +145,10 @@ function aggregate(states: readonly State[], defaultConnections: number): Scenar
       title: sc.title,
       server: sc.server.id,
       expectStatus: sc.expectStatus,
+      unit: sc.measure?.unit ?? 'req/s',
       rps: median(runs.map((r) => r.rps)),
-      p50: median(runs.map((r) => r.p50)),
-      p99: median(runs.map((r) => r.p99)),
+      p50: median(present(runs.map((r) => r.p50))),
+      p99: median(present(runs.map((r) => r.p99))),
       rssMaxMb: maxOrNull(runs.map((r) => r.rssMaxMb)),
       baseline: sc.baseline ?? null,
       ratio: null as number | null,

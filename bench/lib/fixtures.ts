@@ -41,6 +41,9 @@ export const faultPayload = {
 
 export const faultBody = JSON.stringify(faultPayload)
 
+/** Record `n` of the bulk-ingest group: the Create Fault body with an external_id of its own. */
+export const bulkRecord = (n: number) => ({ ...faultPayload, external_id: `bulk-${n}` })
+
 /** The vehicle the bench faults belong to (POST /api/v1/vehicles). */
 export const vehiclePayload = { name: 'Bench truck 1', vin: '1FUJGLDR0CLBP8834', make: 'Freightliner', model: 'Cascadia', year: 2019 }
 

@@ -1,10 +1,10 @@
-// Drives one scenario with autocannon (programmatic API) and probes its response once for correctness.
+// Drives one scenario with autocannon (programmatic API), or its own measure, and probes its response once.
 /// <reference path="../types/autocannon.d.ts" />
 import http from 'node:http'
 import autocannon from 'autocannon'
 import { FineLatency } from './latency.js'
-import { HOST, type RunningServer, sampleRss } from './servers.js'
-import type { RunSample, Scenario, ScenarioRequest } from './types.js'
+import { cpuSeconds, HOST, type RunningServer, sampleRss } from './servers.js'
+import type { MeasuredRun, RunSample, Scenario, ScenarioRequest } from './types.js'
 
 export interface LoadOptions {
   connections: number
@@ -71,8 +71,49 @@ export async function runLoad(scenario: Scenario, server: RunningServer, opts: L
   }
 }
 
-/** Discarded short run to warm the JIT / connection paths. */
+/** One run of a self-measuring scenario (Scenario.measure), with the server's RSS sampled throughout. */
+export async function runMeasured(scenario: Scenario, server: RunningServer): Promise<RunSample> {
+  const measure = scenario.measure
+  if (!measure) throw new Error(`scenario '${scenario.id}' measures nothing itself`)
+  const rss = sampleRss(server.pid)
+  const cpuBefore = cpuSeconds(server.pid)
+  let run: MeasuredRun
+  let rssMaxMb: number | null
+  try {
+    run = await measure.run(server, { warmUp: false })
+  } finally {
+    rssMaxMb = rss.stop()
+  }
+  const cpuAfter = cpuSeconds(server.pid)
+  if (server.exited()) {
+    throw new Error(`server '${server.spec.id}' died during '${scenario.id}'\n${server.logTail()}`)
+  }
+  return {
+    rps: run.items / run.seconds,
+    p50: null,
+    p99: null,
+    autocannonP50: null,
+    autocannonP99: null,
+    measured: {
+      items: run.items,
+      seconds: run.seconds,
+      serverCpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+    },
+    requests: Object.values(run.statusCounts).reduce((a, b) => a + b, 0),
+    statusCounts: run.statusCounts,
+    unexpected: run.unexpected,
+    errors: 0,
+    timeouts: 0,
+    rssMaxMb,
+  }
+}
+
+/** Discarded short run to warm the JIT / connection paths (a self-measuring scenario's own short run). */
 export async function warmUp(scenario: Scenario, server: RunningServer, opts: LoadOptions): Promise<void> {
+  if (scenario.measure) {
+    await scenario.measure.run(server, { warmUp: true })
+    return
+  }
   if (opts.durationSec <= 0) return
   await autocannon(autocannonOptions(scenario, server.port, opts))
 }

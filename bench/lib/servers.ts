@@ -132,6 +132,20 @@ export function rssMb(pid: number): number | null {
   }
 }
 
+/** CPU seconds (user + system) a pid has used so far, from /proc/<pid>/stat (null where /proc is unavailable). */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (in parentheses, which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  } catch {
+    return null
+  }
+}
+/** USER_HZ: 100 on every Linux the bench runs on. */
+const CLOCK_TICKS = 100
+
 /** Samples RSS every `intervalMs` until stopped; stop() returns the max seen (including a final sample). */
 export function sampleRss(pid: number, intervalMs = 200): { stop: () => number | null } {
   let max: number | null = null

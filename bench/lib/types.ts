@@ -64,22 +64,48 @@ export interface Scenario {
   /** Concurrent connections for this scenario (default BENCH_CONNECTIONS); 1 = sequential requests. */
   connections?: number
   /**
+   * A throughput the scenario measures itself instead of autocannon over `request` (which then only names
+   * what is sent): e.g. faults a second through bulk jobs. Its rate takes the place of req/s (ratio, median).
+   */
+  measure?: Measure
+  /**
    * Opt-in scenarios (slow setup) run only when a --only token is a prefix of their id
    * (`--only deep` picks `deep-sqlite-…`), never in a plain `npm run bench`.
    */
   optIn?: boolean
 }
 
-/** One autocannon run of one scenario. */
+/** What one run of a self-measuring scenario did: `items` (e.g. faults) in `seconds`, and what it saw. */
+export interface MeasuredRun {
+  items: number
+  seconds: number
+  statusCounts: Record<string, number>
+  /** Responses or outcomes other than the expected ones (e.g. a job not completed, a record not created). */
+  unexpected: number
+}
+
+export interface Measure {
+  /** What the rate counts, e.g. 'faults/s'. */
+  unit: string
+  /** One run against the started server; `warmUp`: a short, discarded one. Throws on a failed run. */
+  run: (server: { port: number; pid: number }, options: { warmUp: boolean }) => Promise<MeasuredRun>
+}
+
+/** One autocannon run of one scenario (or one run of a self-measuring one: `measured`). */
 export interface RunSample {
-  /** autocannon's requests.average (mean of per-second samples). */
+  /** autocannon's requests.average (mean of per-second samples); for a measured run, its items ÷ seconds. */
   rps: number
-  /** Latency percentiles in ms at 10 µs resolution (from autocannon 'response' events). */
-  p50: number
-  p99: number
+  /** Latency percentiles in ms at 10 µs resolution (from autocannon 'response' events); null for a measured run. */
+  p50: number | null
+  p99: number | null
   /** autocannon's own result.latency.p50 / p99 (whole milliseconds, truncated), kept for reference. */
-  autocannonP50: number
-  autocannonP99: number
+  autocannonP50: number | null
+  autocannonP99: number | null
+  /**
+   * A self-measuring scenario's items and seconds, and the CPU seconds its server process used meanwhile
+   * (on a busy machine steadier than the wall clock; PostgreSQL's own processes are not counted).
+   */
+  measured?: { items: number; seconds: number; serverCpuSeconds: number | null }
   requests: number
   statusCounts: Record<string, number>
   unexpected: number
@@ -95,6 +121,8 @@ export interface ScenarioResult {
   title: string
   server: string
   expectStatus: number
+  /** What `rps` counts: 'req/s', or a self-measuring scenario's unit (e.g. 'faults/s'). */
+  unit: string
   /** Median over runs. */
   rps: number | null
   p50: number | null

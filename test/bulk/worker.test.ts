@@ -52,8 +52,11 @@ describe(`bulk worker (${engine})`, () => {
     ).account.id
   const faultRecords = (count: number, tag: string) =>
     Array.from({ length: count }, (_, i) => ({ vehicle_id: vehicleId, code: 'P0300', external_id: `${tag}-${i}` }))
+  /** Stored in batches of 100, which the tests below count on. */
   const newJob = (account: number, records: object[]) =>
-    database.db.transaction().execute((trx) => insertJob(trx, account, { resource: 'fault', operation: 'create', strict: false, records }))
+    database.db
+      .transaction()
+      .execute((trx) => insertJob(trx, account, { resource: 'fault', operation: 'create', strict: false, records }, 100))
   const jobRow = (id: number) => database.db.selectFrom('bulk_jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
   const faultsTagged = async (tag: string) =>
     database.db.selectFrom('faults').select(['id', 'external_id']).where('external_id', 'like', `${tag}-%`).execute()
@@ -200,18 +203,20 @@ describe(`bulk worker (${engine})`, () => {
 
   it(`fails a job after ${MAX_ATTEMPTS} failed attempts, keeping the results of the batches that committed`, async () => {
     const job = await newJob(accountId, faultRecords(250, 'doomed'))
-    // Four attempts already spent; the record at 150 cannot even be read, so the second batch fails once more.
+    // Four attempts already spent; the second batch's records (the chunk stored at 100) cannot even be read,
+    // so that batch fails once more.
     await database.db
       .updateTable('bulk_jobs')
       .set({ attempts: MAX_ATTEMPTS - 1 })
       .where('id', '=', job.id)
       .execute()
-    await database.db
+    const corrupted = await database.db
       .updateTable('bulk_job_records')
-      .set({ data: '{not json' })
+      .set({ data: '[{not json' })
       .where('job_id', '=', job.id)
-      .where('index', '=', 150)
-      .execute()
+      .where('index', '=', 100)
+      .executeTakeFirst()
+    assert.equal(Number(corrupted.numUpdatedRows), 1)
     await runWorkerUntil(job.id, 'failed')
     const row = await jobRow(job.id)
     assert.deepEqual([row.processed_count, row.succeeded_count, row.attempts], [100, 100, MAX_ATTEMPTS])

@@ -8,21 +8,15 @@ import type { DB } from '../../db/schema.js'
 import type { FieldErrors } from '../../http/problem.js'
 import { unknownAttributes } from '../../http/strict-handling.js'
 import { messages, toFieldErrors, validatorCompiler } from '../../http/validation.js'
-import { insertFaults } from '../faults/faults.repository.js'
+import type { NewFault } from '../faults/faults.repository.js'
 import { CreateFault } from '../faults/faults.schemas.js'
-import { prepareFault } from '../faults/faults.service.js'
+import { buildFault, faultReferences } from '../faults/faults.service.js'
 import { updateVehicle, vehiclesQuery } from '../vehicles/vehicles.repository.js'
 import { CreateVehicle } from '../vehicles/vehicles.schemas.js'
 import type { ClaimedJob } from './bulk.lease.js'
-import { insertVehicles } from './bulk.repository.js'
+import { type Input, insertFaultIds, insertVehicles, lookupForFaults, type StoredRecord } from './bulk.repository.js'
 import { type BulkResult, BulkVehicleUpdate } from './bulk.schemas.js'
 
-export interface StoredRecord {
-  index: number
-  data: string
-}
-
-type Input = Record<string, unknown>
 type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors; final: boolean }
 
 /** A body validator as the routes get it (src/app.ts sets validatorCompiler for every route). */
@@ -47,7 +41,6 @@ const checkVehicle = bodyValidator<CreateVehicle>(CreateVehicle)
 const checkVehicleUpdate = bodyValidator<BulkVehicleUpdate>(BulkVehicleUpdate)
 
 const invalid = (index: number, errors: FieldErrors): BulkResult => ({ index, status: 422, errors })
-const parse = (record: StoredRecord): Input => JSON.parse(record.data) as Input
 
 /** Pairs rows inserted by one multi-row statement with their inputs: ids ascend in VALUES order on both engines. */
 function pairById(indexes: readonly number[], rows: readonly { id: number }[], status: number): BulkResult[] {
@@ -57,25 +50,40 @@ function pairById(indexes: readonly number[], rows: readonly { id: number }[], s
 }
 
 /**
- * POST /faults for each record: schema, then prepareFault (vehicle, rule); the valid ones in one insert.
- * One record after the other: measured, that beats sending a batch's lookups at once on both engines.
+ * POST /faults for each record: the schema, then prepareFault's checks and row (buildFault), with the
+ * vehicles and rules of the whole batch looked up in two queries instead of one round trip per record
+ * (measured: the per-record lookups were half the worker's time on SQLite, most of it on PostgreSQL).
+ * The valid records go in one insert.
  */
 async function createFaults(trx: Transaction<DB>, job: ClaimedJob, records: readonly StoredRecord[]): Promise<BulkResult[]> {
   const results: BulkResult[] = []
-  const valid: { index: number; values: Parameters<typeof insertFaults>[1][number] }[] = []
+  const pending: { index: number; input: Partial<CreateFault>; errors: FieldErrors }[] = []
   for (const record of records) {
-    const input = parse(record)
+    const { input } = record
     const checked = checkFault(input, job.strict)
-    if (!checked.ok && checked.final) {
-      results.push(invalid(record.index, checked.errors))
-      continue
-    }
-    const prepared = await prepareFault(trx, job.account_id, input as Partial<CreateFault>, checked.ok ? {} : checked.errors)
-    if ('errors' in prepared) results.push(invalid(record.index, prepared.errors))
-    else valid.push({ index: record.index, values: prepared.values })
+    if (!checked.ok && checked.final) results.push(invalid(record.index, checked.errors))
+    else pending.push({ index: record.index, input: input as Partial<CreateFault>, errors: checked.ok ? {} : checked.errors })
   }
+  const references = pending.map((item) => faultReferences(item.input, item.errors))
+  const { vehicles, rules } = await lookupForFaults(
+    trx,
+    job.account_id,
+    references.flatMap((ref) => (ref.vehicleId === undefined ? [] : [ref.vehicleId])),
+    references.flatMap((ref) => (ref.code === undefined ? [] : [ref.code])),
+  )
+  const valid: { index: number; values: NewFault }[] = []
+  pending.forEach((item, position) => {
+    const { vehicleId, code } = references[position] ?? {}
+    const found = {
+      vehicle: vehicleId === undefined ? undefined : vehicles.get(vehicleId),
+      rule: code === undefined ? undefined : rules.get(code),
+    }
+    const prepared = buildFault(job.account_id, item.input, item.errors, found)
+    if ('errors' in prepared) results.push(invalid(item.index, prepared.errors))
+    else valid.push({ index: item.index, values: prepared.values })
+  })
   if (valid.length > 0) {
-    const rows = await insertFaults(
+    const rows = await insertFaultIds(
       trx,
       valid.map((item) => item.values),
     )
@@ -99,7 +107,7 @@ async function takenNames(trx: Transaction<DB>, accountId: number, names: readon
 /** POST /vehicles for each record: schema, then the name unique in the account (earlier records included). */
 async function createVehicles(trx: Transaction<DB>, job: ClaimedJob, records: readonly StoredRecord[]): Promise<BulkResult[]> {
   const results: BulkResult[] = []
-  const checked = records.map((record) => ({ index: record.index, checked: checkVehicle(parse(record), job.strict) }))
+  const checked = records.map((record) => ({ index: record.index, checked: checkVehicle(record.input, job.strict) }))
   const names = checked.flatMap((item) => (item.checked.ok ? [item.checked.value.name] : []))
   const taken = await takenNames(trx, job.account_id, names)
   const valid: { index: number; input: CreateVehicle }[] = []
@@ -137,7 +145,7 @@ async function updateVehicles(
 ): Promise<BulkResult[]> {
   const results: BulkResult[] = []
   for (const record of records) {
-    const checked = checkVehicleUpdate(parse(record), job.strict)
+    const checked = checkVehicleUpdate(record.input, job.strict)
     if (!checked.ok) {
       results.push(invalid(record.index, checked.errors))
       continue

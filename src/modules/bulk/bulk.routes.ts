@@ -71,10 +71,12 @@ function representation(request: FastifyRequest, reply: FastifyReply, job: BulkJ
   return { type: request.hal ? HAL_TYPE : JSON_TYPE, body: request.hal ? halResource(job, links) : job }
 }
 
-export const bulkRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret; maxRecords: number; retentionDays: number }> = async (
-  app,
-  { cursorSecret, maxRecords, retentionDays },
-) => {
+export const bulkRoutes: FastifyPluginAsyncTypebox<{
+  cursorSecret: CursorSecret
+  maxRecords: number
+  batchSize: number
+  retentionDays: number
+}> = async (app, { cursorSecret, maxRecords, batchSize, retentionDays }) => {
   const { db } = app.database
   const worker = createBulkWorker({ database: app.database, log: app.log, retentionDays })
   app.addHook('onReady', async () => worker.start())
@@ -118,7 +120,10 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret;
       if (Object.keys(errors).length > 0) throw new ValidationFailed(errors)
       const { resource, operation, records } = request.body
       const job = await db.transaction().execute(async (trx) => {
-        const created = toJob(await insertJob(trx, request.accountId, { resource, operation, strict: preferStrict(request), records }), [])
+        const created = toJob(
+          await insertJob(trx, request.accountId, { resource, operation, strict: preferStrict(request), records }, batchSize),
+          [],
+        )
         await completeIdempotency(trx, request, { location: jobLinks(created).self, resource: created, links: jobLinks(created) })
         return created
       })

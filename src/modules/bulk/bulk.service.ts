@@ -4,10 +4,7 @@ import { sql } from 'kysely'
 import type { Database } from '../../db/database.js'
 import type { ClaimedJob } from './bulk.lease.js'
 import { applyRecords } from './bulk.records.js'
-import { insertResults } from './bulk.repository.js'
-
-/** Records a transaction applies: a few hundred statements, well under a second, so the lease stays fresh. */
-export const BATCH_SIZE = 100
+import { insertResults, nextRecords } from './bulk.repository.js'
 
 /** The job is no longer this worker's: another took it over, or it finished or failed meanwhile. */
 export class LeaseLost extends Error {
@@ -17,14 +14,14 @@ export class LeaseLost extends Error {
 }
 
 /**
- * Applies the next batch of the job: the records after its cursor (`processed_count`), their results,
+ * Applies the next batch of the job: the records stored at its cursor (`processed_count`), their results,
  * the cursor moved past them. The first statement renews the heartbeat on the job row, matching only
  * while `owner` holds the lease: on PostgreSQL it also locks the row until commit, so a worker that took
  * the job over waits and then finds the lease gone; SQLite has one writer. Records applied are never
  * applied again: the cursor moves in the same commit (and results are keyed by job and index).
  * Resolves true when the job is complete.
  */
-export async function processBatch(database: Database, job: ClaimedJob, owner: string, size = BATCH_SIZE): Promise<boolean> {
+export async function processBatch(database: Database, job: ClaimedJob, owner: string): Promise<boolean> {
   return database.db.transaction().execute(async (trx) => {
     const now = new Date().toISOString()
     const current = await trx
@@ -37,14 +34,7 @@ export async function processBatch(database: Database, job: ClaimedJob, owner: s
       .executeTakeFirst()
     if (!current) throw new LeaseLost(job.id)
     const cursor = current.processed_count
-    const records = await trx
-      .selectFrom('bulk_job_records')
-      .select(['index', 'data'])
-      .where('job_id', '=', job.id)
-      .where('index', '>=', cursor)
-      .orderBy('index')
-      .limit(size)
-      .execute()
+    const records = await nextRecords(trx, job.id, cursor)
     if (records.length === 0) throw new Error(`bulk job ${job.id} has no stored records after index ${cursor}`)
     const results = await applyRecords(trx, database.engine, job, records)
     await insertResults(trx, job.id, results)

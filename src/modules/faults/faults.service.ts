@@ -13,6 +13,19 @@ export interface PreparedFault {
 
 const present = (text: string | null | undefined): text is string => typeof text === 'string' && text.trim() !== ''
 
+/** The vehicle and the rule a new fault names, each undefined when the account has none (or it was not asked). */
+export type FaultLookup = Awaited<ReturnType<typeof lookupForFault>>
+
+interface PrepareOptions {
+  idempotencyKey?: string | null
+  isSample?: boolean
+}
+
+/** What `input` asks to look up: its vehicle id and code, unless the schema already found them invalid. */
+export function faultReferences(input: Partial<CreateFault>, errors: FieldErrors): { vehicleId?: number; code?: string } {
+  return { vehicleId: errors.vehicle_id ? undefined : input.vehicle_id, code: errors.code ? undefined : input.code }
+}
+
 /**
  * Checks what the schema cannot (the vehicle is the account's; the code matches a rule) and builds the
  * row. `errors` holds the schema's findings; a field already invalid is not checked again, and every
@@ -23,14 +36,28 @@ export async function prepareFault(
   accountId: number,
   input: Partial<CreateFault>,
   errors: FieldErrors,
-  options: { idempotencyKey?: string | null; isSample?: boolean } = {},
+  options: PrepareOptions = {},
 ): Promise<PreparedFault | { errors: FieldErrors }> {
-  const vehicleId = errors.vehicle_id ? undefined : input.vehicle_id
-  const code = errors.code ? undefined : input.code
-  const { vehicle, rule } =
+  const { vehicleId, code } = faultReferences(input, errors)
+  const found: FaultLookup =
     vehicleId === undefined && code === undefined
       ? { vehicle: undefined, rule: undefined }
       : await lookupForFault(db, accountId, vehicleId, code)
+  return buildFault(accountId, input, errors, found, options)
+}
+
+/**
+ * prepareFault once its lookup is done: bulk jobs look up a whole batch's vehicles and rules at once
+ * (`found` must hold what lookupForFault answers for faultReferences(input, errors)).
+ */
+export function buildFault(
+  accountId: number,
+  input: Partial<CreateFault>,
+  errors: FieldErrors,
+  { vehicle, rule }: FaultLookup,
+  options: PrepareOptions = {},
+): PreparedFault | { errors: FieldErrors } {
+  const { vehicleId, code } = faultReferences(input, errors)
   if (vehicleId !== undefined && !vehicle) addFieldError(errors, 'vehicle_id', messages.mustExist)
   if (code !== undefined && !rule) addFieldError(errors, 'code', messages.noFaultRule)
   if (Object.keys(errors).length > 0 || !vehicle || !rule || code === undefined) return { errors }
