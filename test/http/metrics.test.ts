@@ -30,7 +30,9 @@ describe(`metrics (${engine})`, () => {
     assert.match(text, /fleet_faults_http_request_duration_seconds_bucket\{le="0\.001",method="GET",route="\/healthz",status="200"\} \d+/)
     assert.match(text, /fleet_faults_http_request_duration_seconds_sum\{method="GET",route="\/healthz",status="200"\} \d/)
     // Buckets are cumulative: +Inf holds every observation of the series.
-    const inf = text.match(/fleet_faults_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/healthz",status="200"\} (\d+)/)
+    const inf = text.match(
+      /fleet_faults_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/healthz",status="200"\} (\d+)/,
+    )
     assert.equal(Number(inf?.[1]), await requestCount(healthz))
   })
 })
