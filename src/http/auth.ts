@@ -7,6 +7,7 @@ import type { PrincipalCache } from './principal-cache.js'
 import { Problem, problemTypes } from './problem.js'
 import { enforceAccountQuota, type Quota, setRateLimitHeaders } from './rate-limit.js'
 import { routeConfig } from './request-context.js'
+import { addRouteHook } from './route-hooks.js'
 
 const REALM = 'realm="fleet-faults"'
 const CHALLENGE = `Token ${REALM}, Bearer ${REALM}`
@@ -96,8 +97,8 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
 
   // A change to credentials empties the cache when it starts, and again once it is committed (the handler
   // has returned): a lookup that read the old state in between is dropped too. Then the other replicas.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (!routeConfig(request).changesCredentials || reply.statusCode >= 400) return done(null, payload)
+  const announce = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
+    if (reply.statusCode >= 400) return done(null, payload)
     options.cache.invalidate()
     options.announceChange().then(
       () => done(null, payload),
@@ -106,7 +107,8 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
         done(null, payload)
       },
     )
-  })
+  }
+  addRouteHook(app, 'onSend', announce, (route) => route.config?.changesCredentials === true)
 
   async function authenticate(request: FastifyRequest, reply: FastifyReply, permission: Permission): Promise<void> {
     reply.header('Cache-Control', 'no-store')

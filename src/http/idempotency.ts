@@ -1,7 +1,7 @@
 // Idempotency-Key on creates (CONTRACT §7, IETF draft): claim the key, run once, record the outcome
 // in the write's own transaction, replay it after. A unique key per account decides races.
 import { createHash, randomBytes } from 'node:crypto'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely, Transaction } from 'kysely'
 import { isUniqueViolation } from '../db/errors.js'
@@ -11,7 +11,7 @@ import type { Principal } from './access.js'
 import type { Links } from './hal.js'
 import { Problem, problemTypes } from './problem.js'
 import { sendReplayed } from './representation.js'
-import { routeConfig } from './request-context.js'
+import { addRouteHook } from './route-hooks.js'
 import type { Sealer } from './sealing.js'
 
 /** How often expired keys are purged. */
@@ -262,9 +262,10 @@ async function idempotencyPlugin(app: FastifyInstance, options: Policy): Promise
   const { db } = app.database
   app.decorateRequest('idempotency', null)
 
+  const idempotent = (route: RouteOptions) => route.config?.idempotent === true
   // Before validation: the fingerprint is of the body as sent, before defaults and stripping.
-  app.addHook('preValidation', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-    if (!routeConfig(request).idempotent || request.accountId === 0) return done()
+  const claimKey = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    if (request.accountId === 0) return done()
     let key: string | undefined
     try {
       key = parseKey(request.headers['idempotency-key'])
@@ -283,14 +284,16 @@ async function idempotencyPlugin(app: FastifyInstance, options: Policy): Promise
       },
       done,
     )
-  })
+  }
+  addRouteHook(app, 'preValidation', claimKey, idempotent)
 
   // Whatever did not complete (a 4xx, a 5xx, an aborted request) frees the key for a retry.
-  app.addHook('onResponse', (request, _reply, done) => {
+  const releaseKey = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
     const claimed = request.idempotency
     if (!claimed || claimed.completed) return done()
     release(db, claimed).then(() => done(), done)
-  })
+  }
+  addRouteHook(app, 'onResponse', releaseKey, idempotent)
 
   const purge = setInterval(() => {
     purgeExpiredKeys(db).catch((error: unknown) => app.log.warn({ err: error }, 'idempotency key purge failed'))

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { preferenceApplied, preferStrict } from './prefer.js'
 import { type FieldErrors, ValidationFailed } from './problem.js'
+import { addRouteHook } from './route-hooks.js'
 import { messages, toFieldErrors } from './validation.js'
 
 interface ObjectSchema {
@@ -57,7 +58,8 @@ function rejectUnknownAttributes(request: FastifyRequest, reply: FastifyReply): 
 }
 
 async function strictHandlingPlugin(app: FastifyInstance): Promise<void> {
-  app.addHook('preValidation', checkUnknownAttributes)
+  // Only routes whose body is an object have attributes to be strict about.
+  addRouteHook(app, 'preValidation', checkUnknownAttributes, (route) => isObjectSchema(route.schema?.body))
 }
 
 /** Register before the routes it should cover (hooks apply to routes added after them in the same scope). */
