@@ -125,9 +125,9 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(tokenRoutes, { tokens, failures })
   await app.register(
     async (api) => {
-      await api.register(usersRoutes)
-      await api.register(apiKeysRoutes)
-      await api.register(oauthClientsRoutes)
+      await api.register(usersRoutes, { cursorSecret })
+      await api.register(apiKeysRoutes, { cursorSecret })
+      await api.register(oauthClientsRoutes, { cursorSecret })
       await api.register(vehiclesRoutes, { cursorSecret })
       await api.register(faultRulesRoutes, { cursorSecret })
       await api.register(faultsRoutes, { cursorSecret })

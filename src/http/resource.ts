@@ -17,6 +17,11 @@ export interface ListRoute<O, T extends object> {
   secret: CursorSecret
   toResource(row: O): T
   linksOf(resource: T): Links
+  /**
+   * Whose rows the query selects, bound into every cursor so it cannot be replayed for another caller;
+   * the caller's account by default (lists whose rows depend on more, such as API keys, say so here).
+   */
+  scope?(request: FastifyRequest): string | number
 }
 
 /** GET list: the query (tenant-scoped by the caller) filtered, paged by cursor, answered as JSON or HAL. */
@@ -27,7 +32,7 @@ export async function answerList<DB, TB extends keyof DB, O, T extends object>(
   query: SelectQueryBuilder<DB, TB, O>,
   route: ListRoute<O, T>,
 ): Promise<FastifyReply> {
-  const list = parseListQuery(request, route.spec, { secret: route.secret, scope: request.accountId })
+  const list = parseListQuery(request, route.spec, { secret: route.secret, scope: route.scope?.(request) ?? request.accountId })
   const page = await paginate(db, applyFilters(query, list.filters), list)
   return sendList(request, reply, { ...page, records: page.records.map(route.toResource) }, route.linksOf)
 }

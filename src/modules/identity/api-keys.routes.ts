@@ -2,22 +2,14 @@
 // account (they act nowhere else), and sees and revokes the keys bound to it, never a member's own keys.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
-import { applyFilters } from '../../http/filters.js'
+import type { CursorSecret } from '../../http/cursor.js'
 import { completeIdempotency } from '../../http/idempotency.js'
-import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
-import { paginate } from '../../http/pagination.js'
+import { ListQuerystring } from '../../http/list-query.js'
 import { NotFound, Problem, problemTypes } from '../../http/problem.js'
-import {
-  emptyResponse,
-  listResponse,
-  replayHeaders,
-  resourceResponse,
-  responseHeaders,
-  sendCreated,
-  sendList,
-} from '../../http/representation.js'
+import { emptyResponse, listResponse, replayHeaders, resourceResponse, responseHeaders, sendCreated } from '../../http/representation.js'
+import { answerList } from '../../http/resource.js'
 import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
-import { cursorSecret, keyLinks, keysList } from './identity.lists.js'
+import { keyLinks, keysList } from './identity.lists.js'
 import { ApiKey, CreateApiKey, CreatedApiKey } from './identity.schemas.js'
 import { createKey, type KeyViewer, keysQuery, revokeKey, toApiKey } from './keys.repository.js'
 import { findMember } from './members.repository.js'
@@ -29,9 +21,8 @@ function viewerOf(request: FastifyRequest): KeyViewer {
   return { userId: principal?.userId ?? 0, admin: principal?.role === 'admin', bound: principal?.boundAccountId !== null }
 }
 
-export const apiKeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret: secret }) => {
   const { db } = app.database
-  const secret = await cursorSecret(db)
 
   app.get(
     '/api_keys',
@@ -46,10 +37,13 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const viewer = viewerOf(request)
-      const scope = `${request.accountId}:${viewer.userId}:${viewer.admin ? 'admin' : 'member'}:${viewer.bound ? 'bound' : 'own'}`
-      const list = parseListQuery(request, keysList, { secret, scope })
-      const page = await paginate(db, applyFilters(keysQuery(db, request.accountId, viewer), list.filters), list)
-      return sendList(request, reply, { ...page, records: page.records.map(toApiKey) }, keyLinks)
+      return answerList(request, reply, db, keysQuery(db, request.accountId, viewer), {
+        spec: keysList,
+        secret,
+        toResource: toApiKey,
+        linksOf: keyLinks,
+        scope: () => `${request.accountId}:${viewer.userId}:${viewer.admin ? 'admin' : 'member'}:${viewer.bound ? 'bound' : 'own'}`,
+      })
     },
   )
 

@@ -1,19 +1,7 @@
-// The identity lists (CONTRACT §6): what each sorts and filters on, their HAL links, and the cursor secret.
-import type { Kysely } from 'kysely'
-import type { DB } from '../../db/schema.js'
-import { serverSecret } from '../../db/secrets.js'
+// The identity lists (CONTRACT §6): what each sorts and filters on, and their HAL links.
 import { ROLES } from '../../http/access.js'
-import type { CursorSecret } from '../../http/cursor.js'
 import type { ListSpec } from '../../http/list-query.js'
 import type { Account, ApiKey, OAuthClient, User } from './identity.schemas.js'
-
-/**
- * The server's cursor secret, the one every other list signs with (src/app.ts names it the same), so
- * any replica continues a page another one started.
- */
-export function cursorSecret(db: Kysely<DB>): Promise<CursorSecret> {
-  return serverSecret(db, 'cursor_signing_secret')
-}
 
 const createdAt = (column: string) => ({ type: 'datetime', column }) as const
 const period = (column: string) => ({ type: 'datetime', ops: ['lt', 'lte', 'gt', 'gte'], column }) as const

@@ -1,29 +1,20 @@
 // OAuth clients of the account (admin): each gets a client id and a secret shown once.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { applyFilters } from '../../http/filters.js'
+import type { CursorSecret } from '../../http/cursor.js'
 import { completeIdempotency } from '../../http/idempotency.js'
-import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
-import { paginate } from '../../http/pagination.js'
+import { ListQuerystring } from '../../http/list-query.js'
 import { NotFound } from '../../http/problem.js'
-import {
-  emptyResponse,
-  listResponse,
-  replayHeaders,
-  resourceResponse,
-  responseHeaders,
-  sendCreated,
-  sendList,
-} from '../../http/representation.js'
+import { emptyResponse, listResponse, replayHeaders, resourceResponse, responseHeaders, sendCreated } from '../../http/representation.js'
+import { answerList } from '../../http/resource.js'
 import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
-import { clientLinks, clientsList, cursorSecret } from './identity.lists.js'
+import { clientLinks, clientsList } from './identity.lists.js'
 import { CreatedOAuthClient, CreateOAuthClient, OAuthClient } from './identity.schemas.js'
 import { clientsQuery, createClient, revokeClient, toClient } from './keys.repository.js'
 
 const tags = ['oauth clients']
 
-export const oauthClientsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const oauthClientsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret: secret }) => {
   const { db } = app.database
-  const secret = await cursorSecret(db)
 
   app.get(
     '/oauth_clients',
@@ -36,11 +27,13 @@ export const oauthClientsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: listResponse(OAuthClient, 'A page of OAuth clients'), ...apiProblems() },
       },
     },
-    async (request, reply) => {
-      const list = parseListQuery(request, clientsList, { secret, scope: request.accountId })
-      const page = await paginate(db, applyFilters(clientsQuery(db, request.accountId), list.filters), list)
-      return sendList(request, reply, { ...page, records: page.records.map(toClient) }, clientLinks)
-    },
+    async (request, reply) =>
+      answerList(request, reply, db, clientsQuery(db, request.accountId), {
+        spec: clientsList,
+        secret,
+        toResource: toClient,
+        linksOf: clientLinks,
+      }),
   )
 
   app.post(

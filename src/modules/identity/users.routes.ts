@@ -3,10 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { isUniqueViolation } from '../../db/errors.js'
 import { assertPreconditions } from '../../http/conditional.js'
-import { applyFilters } from '../../http/filters.js'
+import type { CursorSecret } from '../../http/cursor.js'
 import { completeIdempotency } from '../../http/idempotency.js'
-import { ListQuerystring, parseListQuery } from '../../http/list-query.js'
-import { paginate } from '../../http/pagination.js'
+import { ListQuerystring } from '../../http/list-query.js'
 import { NotFound, Problem, problemTypes, ValidationFailed } from '../../http/problem.js'
 import {
   emptyResponse,
@@ -15,13 +14,13 @@ import {
   resourceResponse,
   responseHeaders,
   sendCreated,
-  sendList,
   sendResource,
   sendUpdated,
 } from '../../http/representation.js'
+import { answerList } from '../../http/resource.js'
 import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { messages } from '../../http/validation.js'
-import { accountLinks, accountsList, cursorSecret, membersList, userLinks } from './identity.lists.js'
+import { accountLinks, accountsList, membersList, userLinks } from './identity.lists.js'
 import { Account, CreateUser, UpdateUser, User } from './identity.schemas.js'
 import {
   accountsOfUserQuery,
@@ -40,9 +39,8 @@ import {
 const tags = ['users']
 const notModified = emptyResponse('Not modified', { ETag: responseHeaders.ETag })
 
-export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const usersRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret: secret }) => {
   const { db, engine } = app.database
-  const secret = await cursorSecret(db)
 
   app.get(
     '/accounts',
@@ -58,9 +56,13 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const userId = request.principal?.userId ?? 0
       const bound = request.principal?.boundAccountId ?? null
-      const list = parseListQuery(request, accountsList, { secret, scope: `user:${userId}:${bound ?? 'all'}` })
-      const page = await paginate(db, applyFilters(accountsOfUserQuery(db, userId, bound), list.filters), list)
-      return sendList(request, reply, page, accountLinks)
+      return answerList(request, reply, db, accountsOfUserQuery(db, userId, bound), {
+        spec: accountsList,
+        secret,
+        toResource: (account) => account,
+        linksOf: accountLinks,
+        scope: () => `user:${userId}:${bound ?? 'all'}`,
+      })
     },
   )
 
@@ -75,11 +77,13 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: listResponse(User, 'A page of members'), ...apiProblems() },
       },
     },
-    async (request, reply) => {
-      const list = parseListQuery(request, membersList, { secret, scope: request.accountId })
-      const page = await paginate(db, applyFilters(membersQuery(db, request.accountId), list.filters), list)
-      return sendList(request, reply, { ...page, records: page.records.map(toUser) }, userLinks)
-    },
+    async (request, reply) =>
+      answerList(request, reply, db, membersQuery(db, request.accountId), {
+        spec: membersList,
+        secret,
+        toResource: toUser,
+        linksOf: userLinks,
+      }),
   )
 
   app.get(
