@@ -42,11 +42,20 @@ const checkVehicleUpdate = bodyValidator<BulkVehicleUpdate>(BulkVehicleUpdate)
 
 const invalid = (index: number, errors: FieldErrors): BulkResult => ({ index, status: 422, errors })
 
-/** Pairs rows inserted by one multi-row statement with their inputs: ids ascend in VALUES order on both engines. */
-function pairById(indexes: readonly number[], rows: readonly { id: number }[], status: number): BulkResult[] {
-  const ids = rows.map((row) => row.id).sort((a, b) => a - b)
-  if (ids.length !== indexes.length) throw new Error(`inserted ${ids.length} rows for ${indexes.length} records`)
-  return indexes.map((index, position) => ({ index, status, id: ids[position] as number }))
+interface ValidRecord<T> {
+  index: number
+  value: T
+}
+
+/**
+ * The valid records in one multi-row insert, each answered 201 with its row's id. Rows pair with their
+ * records by id: ids ascend in VALUES order on both engines.
+ */
+async function insertValid<T>(valid: readonly ValidRecord<T>[], insert: (values: T[]) => Promise<{ id: number }[]>): Promise<BulkResult[]> {
+  if (valid.length === 0) return []
+  const ids = (await insert(valid.map((item) => item.value))).map((row) => row.id).sort((a, b) => a - b)
+  if (ids.length !== valid.length) throw new Error(`inserted ${ids.length} rows for ${valid.length} records`)
+  return valid.map(({ index }, position) => ({ index, status: 201, id: ids[position] as number }))
 }
 
 /**
@@ -71,7 +80,7 @@ async function createFaults(trx: Transaction<DB>, job: ClaimedJob, records: read
     references.flatMap((ref) => (ref.vehicleId === undefined ? [] : [ref.vehicleId])),
     references.flatMap((ref) => (ref.code === undefined ? [] : [ref.code])),
   )
-  const valid: { index: number; values: NewFault }[] = []
+  const valid: ValidRecord<NewFault>[] = []
   pending.forEach((item, position) => {
     const { vehicleId, code } = references[position] ?? {}
     const found = {
@@ -80,21 +89,9 @@ async function createFaults(trx: Transaction<DB>, job: ClaimedJob, records: read
     }
     const prepared = buildFault(job.account_id, item.input, item.errors, found)
     if ('errors' in prepared) results.push(invalid(item.index, prepared.errors))
-    else valid.push({ index: item.index, values: prepared.values })
+    else valid.push({ index: item.index, value: prepared.values })
   })
-  if (valid.length > 0) {
-    const rows = await insertFaultIds(
-      trx,
-      valid.map((item) => item.values),
-    )
-    results.push(
-      ...pairById(
-        valid.map((item) => item.index),
-        rows,
-        201,
-      ),
-    )
-  }
+  results.push(...(await insertValid(valid, (values) => insertFaultIds(trx, values))))
   return results
 }
 
@@ -110,29 +107,16 @@ async function createVehicles(trx: Transaction<DB>, job: ClaimedJob, records: re
   const checked = records.map((record) => ({ index: record.index, checked: checkVehicle(record.input, job.strict) }))
   const names = checked.flatMap((item) => (item.checked.ok ? [item.checked.value.name] : []))
   const taken = await takenNames(trx, job.account_id, names)
-  const valid: { index: number; input: CreateVehicle }[] = []
+  const valid: ValidRecord<CreateVehicle>[] = []
   for (const { index, checked: outcome } of checked) {
     if (!outcome.ok) results.push(invalid(index, outcome.errors))
     else if (taken.has(outcome.value.name)) results.push(invalid(index, { name: [messages.taken] }))
     else {
       taken.add(outcome.value.name)
-      valid.push({ index, input: outcome.value })
+      valid.push({ index, value: outcome.value })
     }
   }
-  if (valid.length > 0) {
-    const rows = await insertVehicles(
-      trx,
-      job.account_id,
-      valid.map((item) => item.input),
-    )
-    results.push(
-      ...pairById(
-        valid.map((item) => item.index),
-        rows,
-        201,
-      ),
-    )
-  }
+  results.push(...(await insertValid(valid, (inputs) => insertVehicles(trx, job.account_id, inputs))))
   return results
 }
 
