@@ -17,27 +17,10 @@ import { type Insertable, sql } from 'kysely'
 import { createDatabase } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrate.js'
 import type { FaultsTable } from '../src/db/schema.js'
+import { FAULT_COLUMNS } from '../src/modules/faults/faults.repository.js'
 import { CreateFault } from '../src/modules/faults/faults.schemas.js'
 import { bulkRecord, faultPayload, rulePayload, vehiclePayload } from './lib/fixtures.js'
 
-const columns = [
-  'id',
-  'created_at',
-  'updated_at',
-  'account_id',
-  'vehicle_id',
-  'code',
-  'count',
-  'description',
-  'external_id',
-  'last_occurred_at',
-  'name',
-  'status',
-  'source',
-  'fault_rule_id',
-  'is_sample',
-  'idempotency_key',
-] as const
 
 const nullableString = { type: ['string', 'null'] }
 const timestamp = { type: 'string', format: 'date-time' }
@@ -141,7 +124,7 @@ async function main(): Promise<void> {
   const app = Fastify({ logger: false })
 
   app.post<{ Body: Body }>('/faults', { schema: { body: CreateFault, response: { 201: faultRow } } }, async (request, reply) => {
-    const row = await db.insertInto('faults').values(rowOf(request.body)).returning(columns).executeTakeFirstOrThrow()
+    const row = await db.insertInto('faults').values(rowOf(request.body)).returning(FAULT_COLUMNS).executeTakeFirstOrThrow()
     reply.code(201).header('location', `/api/v1/faults/${row.id}`)
     return row
   })
@@ -157,7 +140,7 @@ async function main(): Promise<void> {
     async (request, reply) => {
       const row = await db
         .selectFrom('faults')
-        .select(columns)
+        .select(FAULT_COLUMNS)
         .where('account_id', '=', accountId)
         .where('id', '=', request.params.id)
         .executeTakeFirst()
@@ -180,7 +163,7 @@ async function main(): Promise<void> {
     async (request) => {
       const records = await db
         .selectFrom('faults')
-        .select(columns)
+        .select(FAULT_COLUMNS)
         .where('account_id', '=', accountId)
         .orderBy('id', 'desc')
         .limit(request.query.per_page)

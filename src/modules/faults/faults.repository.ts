@@ -4,24 +4,26 @@ import { preparedQuery } from '../../db/prepared.js'
 import { type DB, type FaultsTable, type PriorityHandling, toIso } from '../../db/schema.js'
 import type { Fault, UpdateFault } from './faults.schemas.js'
 
-const faultColumns = [
-  'faults.id',
-  'faults.created_at',
-  'faults.updated_at',
-  'faults.account_id',
-  'faults.vehicle_id',
-  'faults.code',
-  'faults.count',
-  'faults.description',
-  'faults.external_id',
-  'faults.last_occurred_at',
-  'faults.name',
-  'faults.status',
-  'faults.source',
-  'faults.fault_rule_id',
-  'faults.is_sample',
-  'faults.idempotency_key',
+/** The columns of a fault row as stored (vehicle_archived_at comes from its vehicle). */
+export const FAULT_COLUMNS = [
+  'id',
+  'created_at',
+  'updated_at',
+  'account_id',
+  'vehicle_id',
+  'code',
+  'count',
+  'description',
+  'external_id',
+  'last_occurred_at',
+  'name',
+  'status',
+  'source',
+  'fault_rule_id',
+  'is_sample',
+  'idempotency_key',
 ] as const
+const faultColumns = FAULT_COLUMNS.map((column) => `faults.${column}` as const)
 
 export type FaultRow = Omit<Fault, 'created_at' | 'updated_at' | 'last_occurred_at' | 'vehicle_archived_at' | 'is_sample'> & {
   created_at: Date | string
@@ -111,38 +113,19 @@ export async function lookupForFault(db: Kysely<DB>, accountId: number, vehicleI
 
 export type NewFault = Insertable<FaultsTable>
 
-const returned = [
-  'id',
-  'created_at',
-  'updated_at',
-  'account_id',
-  'vehicle_id',
-  'code',
-  'count',
-  'description',
-  'external_id',
-  'last_occurred_at',
-  'name',
-  'status',
-  'source',
-  'fault_rule_id',
-  'is_sample',
-  'idempotency_key',
-] as const
-
 export async function insertFaults(db: Kysely<DB>, values: NewFault[]) {
-  return db.insertInto('faults').values(values).returning(returned).execute()
+  return db.insertInto('faults').values(values).returning(FAULT_COLUMNS).execute()
 }
 
 /** Every column of a new fault but its id: what prepareFault builds. */
 export type FaultValues = { [K in Exclude<keyof NewFault, 'id'>]-?: Exclude<NewFault[K], undefined> }
-const faultValueColumns = [...returned.filter((column) => column !== 'id')] as (keyof FaultValues)[]
+const faultValueColumns = [...FAULT_COLUMNS.filter((column) => column !== 'id')] as (keyof FaultValues)[]
 
 const insertFaultQuery = preparedQuery<DB, FaultValues, Awaited<ReturnType<typeof insertFaults>>[number]>((db, arg) =>
   db
     .insertInto('faults')
     .values(Object.fromEntries(faultValueColumns.map((column) => [column, arg(column)])) as FaultValues)
-    .returning(returned),
+    .returning(FAULT_COLUMNS),
 )
 
 /** One fault (POST /faults): the same insert as insertFaults, compiled once. */
