@@ -1,17 +1,11 @@
 // Bulk job helpers: submit through HTTP, wait for a job to finish, read what the database holds.
 import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
+import type { BulkJob } from '../../src/import/bulk-jobs.js'
 import type { TestAccount } from '../helpers/factories.js'
 
-export interface JobBody {
-  id: number
-  resource: string
-  operation: string
-  status: 'queued' | 'processing' | 'completed' | 'failed'
-  records_count: number
-  succeeded_count: number
-  failed_count: number
-  results: Array<{ index: number; status: number; id?: number; errors?: Record<string, string[]> }>
+/** A job as GET /bulk_api_jobs/{id} answers it: what the importer reads, and the timestamps. */
+export type JobBody = BulkJob & {
   created_at: string
   started_at: string | null
   completed_at: string | null
