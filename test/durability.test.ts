@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { engine } from './helpers/app.js'
-import { allFaults, api, processDatabase, runCli, type Server, startServer } from './helpers/process.js'
+import { allFaults, api, cliAccount, processDatabase, type Server, startServer } from './helpers/process.js'
 
 /** Kill-and-restart cycles per test run (each on a fresh database). */
 const RUNS = Number(process.env.DURABILITY_RUNS ?? 3)
@@ -50,10 +50,7 @@ describe(`durability under SIGKILL (${engine})`, () => {
       }
       let server: Server | undefined
       try {
-        const created = await runCli(['accounts', 'create', '--name', 'Durable', '--email', `durable-${run}@example.com`, '--json'], env)
-        assert.equal(created.code, 0, created.stderr)
-        const account = JSON.parse(created.stdout)
-        const headers = { authorization: `Token ${account.api_key}`, 'account-token': account.account.account_token }
+        const { headers } = await cliAccount(env, 'Durable', `durable-${run}@example.com`)
         server = await startServer(env)
         const vehicle = await api<{ id: number }>(server, headers, 'POST', '/api/v1/vehicles', { name: 'Truck' })
         await api<object>(server, headers, 'POST', '/api/v1/fault_rules', { code: 'P0300' })

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { engine } from './helpers/app.js'
-import { processDatabase, runCli, type Server, startServer } from './helpers/process.js'
+import { cliAccount, processDatabase, type Server, startServer } from './helpers/process.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const QUOTA = 60
@@ -35,10 +35,7 @@ describe('two replicas on one PostgreSQL and one Redis', { skip: engine !== 'pos
       // Long enough that only the other replica's notice can explain a revocation seen within the test.
       CREDENTIALS_CACHE_SECONDS: '300',
     }
-    const created = await runCli(['accounts', 'create', '--name', 'Replicated', '--email', 'replicas@example.com', '--json'], env)
-    assert.equal(created.code, 0, created.stderr)
-    const account = JSON.parse(created.stdout)
-    headers = { authorization: `Token ${account.api_key}`, 'account-token': account.account.account_token }
+    headers = (await cliAccount(env, 'Replicated', 'replicas@example.com')).headers
     // Both start (and migrate) at the same moment.
     replicas = await Promise.all([startServer(env), startServer(env)])
   })

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test'
 import { loadConfig } from '../../src/config.js'
 import { createDatabase } from '../../src/db/database.js'
 import { engine } from '../helpers/app.js'
-import { api, processDatabase, runCli, type Server, startServer } from '../helpers/process.js'
+import { api, cliAccount, processDatabase, type Server, startServer } from '../helpers/process.js'
 
 const RECORDS = 3000
 
@@ -42,10 +42,8 @@ describe(`a bulk job under SIGKILL (${engine})`, () => {
     }
     let server: Server | undefined
     try {
-      const created = await runCli(['accounts', 'create', '--name', 'Bulk', '--email', 'bulk-durable@example.com', '--json'], env)
-      assert.equal(created.code, 0, created.stderr)
-      const account = JSON.parse(created.stdout)
-      const headers = { authorization: `Token ${account.api_key}`, 'account-token': account.account.account_token }
+      const account = await cliAccount(env, 'Bulk', 'bulk-durable@example.com')
+      const { headers } = account
       server = await startServer(env)
       const vehicle = await api<{ id: number }>(server, headers, 'POST', '/api/v1/vehicles', { name: 'Truck' })
       await api<object>(server, headers, 'POST', '/api/v1/fault_rules', { code: 'P0300' })
@@ -63,7 +61,7 @@ describe(`a bulk job under SIGKILL (${engine})`, () => {
       victim.child.kill('SIGKILL')
       assert.equal(await victim.stop(), null, 'killed, not stopped')
 
-      const atDeath = await stored(database.url, job.id, account.account.id)
+      const atDeath = await stored(database.url, job.id, account.accountId)
       const applied = atDeath.job.processed_count
       assert.equal(atDeath.job.status, 'processing')
       assert.ok(applied > 0 && applied < RECORDS, `killed mid-run, at ${applied} of ${RECORDS}`)
@@ -89,7 +87,7 @@ describe(`a bulk job under SIGKILL (${engine})`, () => {
         records.map((_, i) => i),
       )
 
-      const after = await stored(database.url, job.id, account.account.id)
+      const after = await stored(database.url, job.id, account.accountId)
       assert.equal(after.job.attempts, 1, 'the takeover from the dead worker counted once')
       assert.equal(after.faults.length, RECORDS, 'exactly one fault per record')
       assert.equal(new Set(after.faults.map((fault) => fault.external_id)).size, RECORDS)

@@ -107,6 +107,23 @@ export function startServer(env: ChildEnv, args: string[] = ['--no-demo'], optio
   })
 }
 
+export interface CliAccount {
+  accountId: number
+  accountToken: string
+  apiKey: string
+  /** Authorization and Account-Token for the account's API key. */
+  headers: Record<string, string>
+}
+
+/** `fleet-faults accounts create --json` on the env's database. */
+export async function cliAccount(env: ChildEnv, name: string, email: string): Promise<CliAccount> {
+  const created = await runCli(['accounts', 'create', '--name', name, '--email', email, '--json'], env)
+  assert.equal(created.code, 0, created.stderr)
+  const { account, api_key: apiKey } = JSON.parse(created.stdout) as { account: { id: number; account_token: string }; api_key: string }
+  const headers = { authorization: `Token ${apiKey}`, 'account-token': account.account_token }
+  return { accountId: account.id, accountToken: account.account_token, apiKey, headers }
+}
+
 /** A JSON call to a running server; asserts a 2xx (naming the answer otherwise) and returns the parsed body. */
 export async function api<T>(server: Server, headers: Record<string, string>, method: string, path: string, body?: object): Promise<T> {
   const response = await fetch(`${server.url}${path}`, {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { engine } from '../helpers/app.js'
-import { allFaults, api, processDatabase, runCli, type Server, startServer } from '../helpers/process.js'
+import { allFaults, api, cliAccount, processDatabase, runCli, type Server, startServer } from '../helpers/process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'fleet-faults-import-command-'))
 
@@ -34,12 +34,7 @@ async function live(t: TestContext, run: (live: Live) => Promise<void>): Promise
   const database = await processDatabase()
   const server = await startServer({ DATABASE_URL: database.url, RATE_LIMIT_QUOTA: '100000' })
   try {
-    const created = await runCli(['accounts', 'create', '--name', 'Importers', '--email', 'ops@import.test', '--json'], {
-      DATABASE_URL: database.url,
-    })
-    assert.equal(created.code, 0, created.stderr)
-    const { account, api_key: apiKey } = JSON.parse(created.stdout) as { account: { account_token: string }; api_key: string }
-    const headers = { authorization: `Token ${apiKey}`, 'account-token': account.account_token }
+    const { headers, apiKey, accountToken } = await cliAccount({ DATABASE_URL: database.url }, 'Importers', 'ops@import.test')
     const probe = await fetch(`${server.url}/api/v1/bulk_api_jobs`, {
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/json' },
@@ -58,7 +53,7 @@ async function live(t: TestContext, run: (live: Live) => Promise<void>): Promise
       '--api-key',
       apiKey,
       '--account-token',
-      account.account_token,
+      accountToken,
     ]
     await run({ server, headers, args, vehicleId: vehicle.id })
   } finally {
