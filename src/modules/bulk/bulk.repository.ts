@@ -4,6 +4,7 @@ import type { BulkJobsTable, BulkOperation, BulkResource, DB } from '../../db/sc
 import { toIso } from '../../db/schema.js'
 import type { NewFault } from '../faults/faults.repository.js'
 import type { FaultLookup } from '../faults/faults.service.js'
+import { vehicleRow } from '../vehicles/vehicles.repository.js'
 import type { CreateVehicle } from '../vehicles/vehicles.schemas.js'
 import type { BulkJob, BulkJobSummary, BulkResult } from './bulk.schemas.js'
 
@@ -177,21 +178,7 @@ export async function insertVehicles(trx: Transaction<DB>, accountId: number, in
   const now = new Date().toISOString()
   return trx
     .insertInto('vehicles')
-    .values(
-      inputs.map((input) => ({
-        account_id: accountId,
-        name: input.name,
-        vin: input.vin ?? null,
-        license_plate: input.license_plate ?? null,
-        external_id: input.external_id ?? null,
-        make: input.make ?? null,
-        model: input.model ?? null,
-        year: input.year ?? null,
-        is_sample: 0,
-        created_at: now,
-        updated_at: now,
-      })),
-    )
+    .values(inputs.map((input) => vehicleRow(accountId, input, now)))
     .returning('id')
     .execute()
 }

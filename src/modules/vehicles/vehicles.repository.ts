@@ -37,24 +37,28 @@ export async function findVehicle(db: Kysely<DB>, accountId: number, id: number)
   return vehiclesQuery(db, accountId).where('id', '=', id).executeTakeFirst()
 }
 
+/** The row a new vehicle is stored as (POST /vehicles and bulk jobs). */
+export function vehicleRow(accountId: number, input: CreateVehicle, now: string, isSample = false) {
+  return {
+    account_id: accountId,
+    name: input.name,
+    vin: input.vin ?? null,
+    license_plate: input.license_plate ?? null,
+    external_id: input.external_id ?? null,
+    make: input.make ?? null,
+    model: input.model ?? null,
+    year: input.year ?? null,
+    is_sample: isSample ? 1 : 0,
+    created_at: now,
+    updated_at: now,
+  }
+}
+
 /** Inserts a vehicle; a duplicate name raises the driver's unique violation (the constraint decides). */
 export async function insertVehicle(db: Kysely<DB>, accountId: number, input: CreateVehicle, options: { isSample?: boolean } = {}) {
-  const now = new Date().toISOString()
   return db
     .insertInto('vehicles')
-    .values({
-      account_id: accountId,
-      name: input.name,
-      vin: input.vin ?? null,
-      license_plate: input.license_plate ?? null,
-      external_id: input.external_id ?? null,
-      make: input.make ?? null,
-      model: input.model ?? null,
-      year: input.year ?? null,
-      is_sample: options.isSample ? 1 : 0,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(vehicleRow(accountId, input, new Date().toISOString(), options.isSample))
     .returning(vehicleColumns)
     .executeTakeFirstOrThrow()
 }
