@@ -21,7 +21,6 @@ import { FAULT_COLUMNS } from '../src/modules/faults/faults.repository.js'
 import { CreateFault } from '../src/modules/faults/faults.schemas.js'
 import { bulkRecord, faultPayload, rulePayload, vehiclePayload } from './lib/fixtures.js'
 
-
 const nullableString = { type: ['string', 'null'] }
 const timestamp = { type: 'string', format: 'date-time' }
 /** The row as stored (no join, no mapping): fast-json-stringify turns PostgreSQL Dates into ISO strings. */
