@@ -6,6 +6,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely'
 import { PostgresJSDialect } from 'kysely-postgres-js'
 import postgres from 'postgres'
 import type { Config } from '../config.js'
+import { type GroupWrite, groupCommit } from './group-commit.js'
 import type { DB } from './schema.js'
 
 export type Engine = 'sqlite' | 'postgres'
@@ -17,6 +18,11 @@ export interface Database {
   ping(timeoutMs?: number): Promise<boolean>
   /** Notices between the processes sharing this database (PostgreSQL LISTEN/NOTIFY). */
   notices: Notices
+  /**
+   * SQLite: writes sharing one transaction per turn of the event loop (group commit), for the hot creates.
+   * Undefined on PostgreSQL, which groups commits itself.
+   */
+  groupWrite?: GroupWrite
   close(): Promise<void>
 }
 
@@ -84,11 +90,13 @@ function openSqlite(path: string, config: Pick<Config, 'SQLITE_SYNCHRONOUS'>): D
   sqlite.pragma(`synchronous = ${config.SQLITE_SYNCHRONOUS}`)
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
+  const statements = withStatementCache(sqlite)
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: statements }) })
   return {
     db,
     engine: 'sqlite',
     notices: noNotices,
+    groupWrite: groupCommit(db as Kysely<unknown>, statements.prepare),
     async ping() {
       try {
         sqlite.prepare('select 1').get()

@@ -20,6 +20,8 @@ export interface PreparedQuery<DB, A, R> {
   first(db: Kysely<DB>, args: A): Promise<R | undefined>
   /** For an update or delete: how many rows it changed. */
   affected(db: Kysely<DB>, args: A): Promise<number>
+  /** The query compiled for `db`'s dialect with `args` in its slots, to run elsewhere (a group write). */
+  compile(db: Kysely<DB>, args: A): CompiledQuery<R>
 }
 
 /**
@@ -42,12 +44,14 @@ export function preparedQuery<DB, A extends object, R>(build: (db: Kysely<DB>, a
     }
     return template
   }
-  const execute = (db: Kysely<DB>, args: A) => {
+  const compile = (db: Kysely<DB>, args: A): CompiledQuery<R> => {
     const { compiled, slots } = compileFor(db)
     const parameters = slots.map((name, index) => (name === null ? compiled.parameters[index] : (args as Record<string, unknown>)[name]))
-    return db.executeQuery<R>({ ...compiled, parameters })
+    return { ...compiled, parameters }
   }
+  const execute = (db: Kysely<DB>, args: A) => db.executeQuery<R>(compile(db, args))
   return {
+    compile,
     async all(db, args) {
       return (await execute(db, args)).rows
     },
