@@ -116,7 +116,6 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(idempotency, {
     sealer: createSealer(await serverSecret(database.db, 'idempotency_sealing_secret')),
     ttlHours: config.IDEMPOTENCY_TTL_HOURS,
-    leaseSeconds: config.IDEMPOTENCY_LEASE_SECONDS,
   })
 
   // The product. Cursors are signed with a secret every replica shares, so any replica continues a list.

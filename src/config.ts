@@ -39,11 +39,6 @@ export const ConfigSchema = Type.Object({
   BULK_RETENTION_DAYS: Type.Integer({ minimum: 1, default: 7 }),
   /** Hours an Idempotency-Key is remembered: 24 as the IETF draft and Stripe do. */
   IDEMPOTENCY_TTL_HOURS: Type.Integer({ minimum: 1, default: 24 }),
-  /**
-   * Seconds a claimed Idempotency-Key stays "in flight" (409) before a retry may take it over: a claim
-   * that old belongs to a process that died before committing. 15 s outlasts any healthy create.
-   */
-  IDEMPOTENCY_LEASE_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 15 }),
   /** HS256 secret for OAuth access tokens; unset: generated once and kept in the data directory. */
   TOKEN_SIGNING_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   /**

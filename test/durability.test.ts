@@ -28,7 +28,7 @@ async function send(server: Server, headers: Record<string, string>, key: string
   return { status: response.status, ...(response.ok ? { id: JSON.parse(text).id as number } : {}) }
 }
 
-/** Retries a key until it is answered: 409 (a claim of the killed process) waits out its lease. */
+/** Retries a key until it is answered (409: a twin of it is still in flight). */
 async function settle(server: Server, headers: Record<string, string>, key: string, body: object): Promise<Outcome> {
   for (let attempt = 0; attempt < 40; attempt++) {
     const outcome = await send(server, headers, key, body)
@@ -46,7 +46,6 @@ describe(`durability under SIGKILL (${engine})`, () => {
         DATABASE_URL: database.url,
         RATE_LIMIT_QUOTA: '1000000',
         REDIS_KEY_PREFIX: `durability-${randomBytes(4).toString('hex')}:`,
-        IDEMPOTENCY_LEASE_SECONDS: '2',
       }
       let server: Server | undefined
       try {

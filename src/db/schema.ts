@@ -122,12 +122,9 @@ export interface IdempotencyKeysTable {
   account_id: number
   key: string
   fingerprint: string
-  status: 'in_flight' | 'completed'
   response_status: number | null
   response_body: string | null
   location: string | null
-  lease: string
-  locked_at: Timestamp
   expires_at: Timestamp
 }
 

@@ -1,16 +1,20 @@
-// Idempotency-Key on creates (CONTRACT §7, IETF draft): claim the key, run once, record the outcome
-// in the write's own transaction, replay it after. A unique key per account decides races.
-import { createHash, randomBytes } from 'node:crypto'
+// Idempotency-Key on creates (CONTRACT §7, IETF draft). The process serving a key holds it, so a twin
+// sent meanwhile gets 409; the outcome is written as a row in the write's own transaction (or statement)
+// and replayed after. The unique key per account decides races between replicas: the later write fails
+// whole, writing nothing, and answers 409 (a retry then gets the replay).
+import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Kysely, Transaction } from 'kysely'
-import { isUniqueViolation } from '../db/errors.js'
-import { preparedQuery } from '../db/prepared.js'
-import type { DB } from '../db/schema.js'
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely'
+import { isUniqueViolation, violatedConstraint } from '../db/errors.js'
+import type { RunSync } from '../db/group-commit.js'
+import { type Arg, preparedQuery } from '../db/prepared.js'
+import { type DB, toIso } from '../db/schema.js'
 import type { Principal } from './access.js'
 import type { Links } from './hal.js'
 import { Problem, problemTypes } from './problem.js'
 import { sendReplayed } from './representation.js'
+import { routeConfig } from './request-context.js'
 import { addRouteHook } from './route-hooks.js'
 import type { Sealer } from './sealing.js'
 
@@ -21,8 +25,12 @@ const KEY = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route creates something and honours Idempotency-Key. */
-    idempotent?: boolean
+    /**
+     * The route creates something and honours Idempotency-Key. `true`: a hook replays a stored outcome
+     * before validation; 'in-handler': the handler looks it up in its own first query and calls
+     * replayStored (one round trip fewer on the hottest create).
+     */
+    idempotent?: true | 'in-handler'
   }
   interface FastifyRequest {
     idempotency: Claim | null
@@ -32,9 +40,10 @@ declare module 'fastify' {
 interface Claim {
   accountId: number
   key: string
-  lease: string
-  completed: boolean
-  sealer: Sealer
+  fingerprint: string
+  /** Where this process holds the key while the request runs. */
+  slot: string
+  policy: Policy
 }
 
 export interface StoredOutcome {
@@ -80,152 +89,218 @@ export function fingerprint(caller: string, method: string, url: string, body: u
     .digest('hex')
 }
 
-type Decision = { claimed: Claim } | { replay: StoredOutcome & { status: number } }
-
 interface Policy {
   /** Stored outcomes are sealed: a replayed create may carry a secret shown once. */
   sealer: Sealer
   ttlHours: number
-  /** A claim older than this belongs to a holder that died before committing (its write never happened). */
-  leaseSeconds: number
 }
 
-/** 409 while a claim is held, with the seconds until its lease runs out. */
-function inUse(retryAfterSeconds: number): Problem {
+/** 409 while a twin request holds the key (or wrote its outcome a moment before this one). */
+function inUse(): Problem {
   return new Problem(
     problemTypes.idempotencyKeyInUse,
     'A request with this Idempotency-Key is still being processed; retry when it completes.',
-    {
-      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
-    },
+    { headers: { 'Retry-After': '1' } },
   )
 }
 
-interface NewClaim {
+function reused(): Problem {
+  return new Problem(problemTypes.idempotencyKeyReused, 'This Idempotency-Key was used with a different request; use a new key.')
+}
+
+/** The row that records a create's outcome under its key. */
+export interface OutcomeRecord {
   account_id: number
   key: string
   fingerprint: string
-  status: 'in_flight'
-  lease: string
-  locked_at: string
+  response_status: number
+  response_body: string
+  location: string
   expires_at: string
 }
 
-/** The two statements every keyed create runs, compiled once. */
-const insertClaim = preparedQuery<DB, NewClaim, never>((db, arg) =>
-  db.insertInto('idempotency_keys').values({
-    account_id: arg('account_id'),
-    key: arg('key'),
-    fingerprint: arg('fingerprint'),
-    status: arg('status'),
-    lease: arg('lease'),
-    locked_at: arg('locked_at'),
-    expires_at: arg('expires_at'),
-  }),
-)
-interface Completion {
-  accountId: number
-  key: string
-  lease: string
-  body: string
-  location: string
-}
-const completeClaim = preparedQuery<DB, Completion, never>((db, arg) =>
+/** The name of the constraint that lets one outcome per key and account exist. */
+const RECORD_KEY_CONSTRAINT = 'idempotency_keys_pk'
+
+const findRecord = preparedQuery<DB, { accountId: number; key: string }, StoredRecord>((db, arg) =>
   db
-    .updateTable('idempotency_keys')
-    .set({ status: 'completed', response_status: 201, response_body: arg('body'), location: arg('location') })
+    .selectFrom('idempotency_keys')
+    .select(['fingerprint', 'response_body', 'location', 'expires_at'])
     .where('account_id', '=', arg('accountId'))
-    .where('key', '=', arg('key'))
-    .where('lease', '=', arg('lease'))
-    .where('status', '=', 'in_flight'),
+    .where('key', '=', arg('key')),
 )
 
-async function claim(db: Kysely<DB>, accountId: number, key: string, fingerprint: string, policy: Policy): Promise<Decision> {
-  const now = new Date()
-  const lease = randomBytes(12).toString('hex')
-  const row: NewClaim = {
-    account_id: accountId,
-    key,
-    fingerprint,
-    status: 'in_flight',
-    lease,
-    locked_at: now.toISOString(),
-    expires_at: new Date(now.getTime() + policy.ttlHours * 3_600_000).toISOString(),
+/** The record's columns as the `record_*` arguments of a prepared query that writes it. */
+export type RecordArgs = { [K in keyof OutcomeRecord as `record_${K}`]: OutcomeRecord[K] }
+
+export function recordArgs(record: OutcomeRecord): RecordArgs {
+  return {
+    record_account_id: record.account_id,
+    record_key: record.key,
+    record_fingerprint: record.fingerprint,
+    record_response_status: record.response_status,
+    record_response_body: record.response_body,
+    record_location: record.location,
+    record_expires_at: record.expires_at,
   }
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await insertClaim.all(db, row)
-      return { claimed: { accountId, key, lease, completed: false, sealer: policy.sealer } }
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error
-    }
-    const existing = await db
-      .selectFrom('idempotency_keys')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .where('key', '=', key)
-      .executeTakeFirst()
-    if (!existing) continue // expired and purged between the two statements: try the insert again
-    if (
-      Date.parse(String(existing.expires_at instanceof Date ? existing.expires_at.toISOString() : existing.expires_at)) <= now.getTime()
-    ) {
-      await db
-        .deleteFrom('idempotency_keys')
-        .where('account_id', '=', accountId)
-        .where('key', '=', key)
-        .where('lease', '=', existing.lease)
-        .execute()
-      continue
-    }
-    if (existing.fingerprint !== fingerprint) {
-      throw new Problem(problemTypes.idempotencyKeyReused, 'This Idempotency-Key was used with a different request; use a new key.')
-    }
-    if (existing.status === 'completed') {
-      const stored = JSON.parse(policy.sealer.open(existing.response_body ?? '')) as Omit<StoredOutcome, 'location'>
-      return { replay: { ...stored, location: existing.location ?? '', status: existing.response_status ?? 201 } }
-    }
-    const lockedAt = existing.locked_at instanceof Date ? existing.locked_at.getTime() : Date.parse(existing.locked_at)
-    const leaseLeftMs = lockedAt + policy.leaseSeconds * 1000 - now.getTime()
-    if (leaseLeftMs > 0) throw inUse(leaseLeftMs / 1000)
-    // The holder died without committing: take the key over, unless another retry just did.
-    const taken = await db
-      .updateTable('idempotency_keys')
-      .set({ lease, locked_at: row.locked_at })
-      .where('account_id', '=', accountId)
-      .where('key', '=', key)
-      .where('lease', '=', existing.lease)
-      .where('status', '=', 'in_flight')
-      .executeTakeFirst()
-    if (Number(taken.numUpdatedRows) === 1) return { claimed: { accountId, key, lease, completed: false, sealer: policy.sealer } }
-    throw inUse(policy.leaseSeconds)
+}
+
+function recordValues<A extends RecordArgs>(arg: Arg<A>): OutcomeRecord {
+  return {
+    account_id: arg('record_account_id'),
+    key: arg('record_key'),
+    fingerprint: arg('record_fingerprint'),
+    response_status: arg('record_response_status'),
+    response_body: arg('record_response_body'),
+    location: arg('record_location'),
+    expires_at: arg('record_expires_at'),
   }
-  throw inUse(1)
+}
+
+const insertRecord = preparedQuery<DB, RecordArgs, never>((db, arg) => db.insertInto('idempotency_keys').values(recordValues(arg)))
+
+/**
+ * `db` with a data-modifying WITH that inserts the record from the `record_*` arguments (PostgreSQL):
+ * the statement built on it writes the outcome with its own write, and a conflict on the key fails both.
+ */
+export function withOutcomeRecord<A extends RecordArgs>(db: Kysely<DB>, arg: Arg<A>) {
+  return db.with('outcome_record', (qc) => qc.insertInto('idempotency_keys').values(recordValues(arg)).returning('key'))
+}
+
+/** What is kept of an outcome, as a lookup finds it. */
+export type StoredRecord = Omit<OutcomeRecord, 'account_id' | 'key' | 'response_status'>
+
+/**
+ * Judges the record found under the claim's key: undefined when there is none to honour (none, or one past
+ * its lifetime, which is deleted), 422 when it was for another request, else the outcome to replay.
+ */
+async function judgeStored(
+  db: Kysely<DB>,
+  claim: Claim,
+  existing: StoredRecord | undefined,
+  now: Date,
+): Promise<StoredOutcome | undefined> {
+  if (!existing) return undefined
+  if (Date.parse(toIso(existing.expires_at) ?? '') <= now.getTime()) {
+    // Past its lifetime: forgotten, as the purge would have done.
+    await db
+      .deleteFrom('idempotency_keys')
+      .where('account_id', '=', claim.accountId)
+      .where('key', '=', claim.key)
+      .where('expires_at', '<=', now.toISOString())
+      .execute()
+    return undefined
+  }
+  if (existing.fingerprint !== claim.fingerprint) throw reused()
+  const stored = JSON.parse(claim.policy.sealer.open(existing.response_body)) as Omit<StoredOutcome, 'location'>
+  return { ...stored, location: existing.location }
+}
+
+/**
+ * For a route whose handler looks the stored outcome up in its own first query (`idempotent: 'in-handler'`):
+ * replays it and answers true, or answers false to go on (422 if the key was used for another request).
+ */
+export async function replayStored(
+  db: Kysely<DB>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  found: StoredRecord | undefined,
+): Promise<boolean> {
+  const claim = request.idempotency
+  if (!claim || !found) return false
+  const stored = await judgeStored(db, claim, found, new Date())
+  if (!stored) return false
+  sendReplayed(request, reply, stored.resource, stored.links)
+  return true
+}
+
+/** Columns of the record under `key` for `accountId`, as scalar subqueries a route's lookup can select. */
+export function storedRecordColumns(eb: ExpressionBuilder<DB, never>, accountId: number, key: string) {
+  const record = () => eb.selectFrom('idempotency_keys').where('account_id', '=', accountId).where('key', '=', key)
+  return [
+    record().select('fingerprint').as('stored_fingerprint'),
+    record().select('response_body').as('stored_response_body'),
+    record().select('location').as('stored_location'),
+    record().select('expires_at').as('stored_expires_at'),
+  ] as const
+}
+
+/** The record from the columns of storedRecordColumns, if there was one. */
+export function storedRecordOf(row: {
+  stored_fingerprint: string | null
+  stored_response_body: string | null
+  stored_location: string | null
+  stored_expires_at: Date | string | null
+}): StoredRecord | undefined {
+  if (row.stored_fingerprint === null) return undefined
+  return {
+    fingerprint: row.stored_fingerprint,
+    response_body: row.stored_response_body ?? '',
+    location: row.stored_location ?? '',
+    expires_at: toIso(row.stored_expires_at) ?? '',
+  }
+}
+
+/** The record of `outcome` for the key `request` holds; null when it holds none. */
+export function outcomeRecord(request: FastifyRequest, outcome: StoredOutcome): OutcomeRecord | null {
+  const claim = request.idempotency
+  if (!claim) return null
+  return {
+    account_id: claim.accountId,
+    key: claim.key,
+    fingerprint: claim.fingerprint,
+    response_status: 201,
+    response_body: claim.policy.sealer.seal(JSON.stringify({ resource: outcome.resource, links: outcome.links })),
+    location: outcome.location,
+    expires_at: new Date(Date.now() + claim.policy.ttlHours * 3_600_000).toISOString(),
+  }
 }
 
 /**
  * Records the outcome in the write's transaction, so the write and its record commit together or not
- * at all. Throws (rolling the write back) when the lease was lost to a retry that took the key over.
+ * at all. A twin that recorded first (another replica) fails the transaction: nothing is written, 409.
  */
 export async function completeIdempotency(trx: Transaction<DB>, request: FastifyRequest, outcome: StoredOutcome): Promise<void> {
-  const claimed = request.idempotency
-  if (!claimed) return
-  const updated = await completeClaim.affected(trx, {
-    accountId: claimed.accountId,
-    key: claimed.key,
-    lease: claimed.lease,
-    body: claimed.sealer.seal(JSON.stringify({ resource: outcome.resource, links: outcome.links })),
-    location: outcome.location,
-  })
-  if (updated !== 1) {
-    throw new Problem(problemTypes.idempotencyKeyInUse, 'Another request took over this Idempotency-Key; nothing was written.')
+  const record = outcomeRecord(request, outcome)
+  if (!record) return
+  try {
+    await insertRecord.all(trx, recordArgs(record))
+  } catch (error) {
+    throw isUniqueViolation(error) ? inUse() : error
   }
-  claimed.completed = true
+}
+
+/** completeIdempotency inside a group write (SQLite): the record in the write's own savepoint. */
+export function completeIdempotencySync(run: RunSync, db: Kysely<DB>, request: FastifyRequest, outcome: StoredOutcome): void {
+  const record = outcomeRecord(request, outcome)
+  if (!record) return
+  try {
+    run(insertRecord.compile(db, recordArgs(record)))
+  } catch (error) {
+    throw isUniqueViolation(error) ? inUse() : error
+  }
 }
 
 /**
- * Runs a create exactly once. With a claimed Idempotency-Key: in a transaction that also records the
- * outcome. Without one: as it is, since a single INSERT is atomic by itself (and BEGIN/COMMIT would
- * cost two more round trips on PostgreSQL).
+ * Runs `write`, a single statement that writes the resource and `record` (built on withOutcomeRecord when
+ * there is one): as completeIdempotency, a twin that recorded first fails it whole with 409.
+ */
+export async function writeWithOutcome<T>(
+  request: FastifyRequest,
+  outcome: StoredOutcome,
+  write: (record: OutcomeRecord | null) => Promise<T>,
+): Promise<T> {
+  try {
+    return await write(outcomeRecord(request, outcome))
+  } catch (error) {
+    throw request.idempotency && isUniqueViolation(error) && violatedConstraint(error) === RECORD_KEY_CONSTRAINT ? inUse() : error
+  }
+}
+
+/**
+ * Runs a create exactly once. With an Idempotency-Key: in a transaction that also records the outcome.
+ * Without one: as it is, since a single INSERT is atomic by itself (and BEGIN/COMMIT would cost two more
+ * round trips on PostgreSQL).
  */
 export async function createOnce<T extends object>(
   db: Kysely<DB>,
@@ -242,16 +317,6 @@ export async function createOnce<T extends object>(
   })
 }
 
-async function release(db: Kysely<DB>, claimed: Claim): Promise<void> {
-  await db
-    .deleteFrom('idempotency_keys')
-    .where('account_id', '=', claimed.accountId)
-    .where('key', '=', claimed.key)
-    .where('lease', '=', claimed.lease)
-    .where('status', '=', 'in_flight')
-    .execute()
-}
-
 /** Deletes keys past their expiry; returns how many. Runs in the background every few minutes. */
 export async function purgeExpiredKeys(db: Kysely<DB>, now = new Date()): Promise<number> {
   const result = await db.deleteFrom('idempotency_keys').where('expires_at', '<', now.toISOString()).executeTakeFirst()
@@ -261,37 +326,43 @@ export async function purgeExpiredKeys(db: Kysely<DB>, now = new Date()): Promis
 async function idempotencyPlugin(app: FastifyInstance, options: Policy): Promise<void> {
   const { db } = app.database
   app.decorateRequest('idempotency', null)
+  /** Keys this process is serving, by account and key, with their request's fingerprint. */
+  const held = new Map<string, string>()
 
-  const idempotent = (route: RouteOptions) => route.config?.idempotent === true
+  const idempotent = (route: RouteOptions) => route.config?.idempotent !== undefined
   // Before validation: the fingerprint is of the body as sent, before defaults and stripping.
   const claimKey = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     if (request.accountId === 0) return done()
-    let key: string | undefined
+    let claim: Claim
     try {
-      key = parseKey(request.headers['idempotency-key'])
+      const key = parseKey(request.headers['idempotency-key'])
+      if (key === undefined) return done()
+      const print = fingerprint(callerOf(request.principal), request.method, request.url, request.body)
+      const slot = `${request.accountId}\n${key}`
+      const holder = held.get(slot)
+      if (holder !== undefined) throw holder === print ? inUse() : reused()
+      claim = { accountId: request.accountId, key, fingerprint: print, slot, policy: options }
     } catch (error) {
       return done(error as Error)
     }
-    if (key === undefined) return done()
-    claim(db, request.accountId, key, fingerprint(callerOf(request.principal), request.method, request.url, request.body), options).then(
-      (decision) => {
+    held.set(claim.slot, claim.fingerprint)
+    request.idempotency = claim
+    if (routeConfig(request).idempotent === 'in-handler') return done()
+    findRecord
+      .first(db, { accountId: claim.accountId, key: claim.key })
+      .then((found) => judgeStored(db, claim, found, new Date()))
+      .then((stored) => {
         // A replay answers here; the handler never runs.
-        if ('replay' in decision) sendReplayed(request, reply, decision.replay.resource, decision.replay.links)
-        else {
-          request.idempotency = decision.claimed
-          done()
-        }
-      },
-      done,
-    )
+        if (stored) sendReplayed(request, reply, stored.resource, stored.links)
+        else done()
+      }, done)
   }
   addRouteHook(app, 'preValidation', claimKey, idempotent)
 
-  // Whatever did not complete (a 4xx, a 5xx, an aborted request) frees the key for a retry.
-  const releaseKey = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
-    const claimed = request.idempotency
-    if (!claimed || claimed.completed) return done()
-    release(db, claimed).then(() => done(), done)
+  // However the request ended (written, replayed, failed, aborted), the key is free for the next one.
+  const releaseKey = (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+    if (request.idempotency) held.delete(request.idempotency.slot)
+    done()
   }
   addRouteHook(app, 'onResponse', releaseKey, idempotent)
 

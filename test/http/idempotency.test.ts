@@ -1,7 +1,12 @@
 // Idempotency-Key on creates (CONTRACT §7): replay, mismatch, in flight, malformed, expiry, races.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { callerOf, fingerprint, purgeExpiredKeys } from '../../src/http/idempotency.js'
+import type { FastifyInstance } from 'fastify'
+import type { Generated } from 'kysely'
+import { serverSecret } from '../../src/db/secrets.js'
+import { callerOf, createOnce, fingerprint, purgeExpiredKeys } from '../../src/http/idempotency.js'
+import { sendCreated } from '../../src/http/representation.js'
+import { createSealer } from '../../src/http/sealing.js'
 import { buildTestApp, engine, expectProblem, type TestApp } from '../helpers/app.js'
 import { bearerToken, makeAccount, makeClient, type TestAccount } from '../helpers/factories.js'
 import { makeRule, makeVehicle } from '../helpers/fleet.js'
@@ -54,6 +59,17 @@ describe(`Idempotency-Key (${engine})`, () => {
     assert.equal(hal.json()._links.self.href, first.headers.location)
   })
 
+  it('replays the stored outcome even when the request would fail now (its vehicle is gone)', async () => {
+    const gone = await makeVehicle(t.app, acme.accountId)
+    const first = await post({ vehicle_id: gone.id, code: 'P0420' }, 'gone-1')
+    assert.equal(first.statusCode, 201)
+    await t.app.database.db.deleteFrom('vehicles').where('id', '=', gone.id).execute()
+    expectProblem(await post({ vehicle_id: gone.id, code: 'P0420' }), 422, '/problems/validation-error')
+    const again = await post({ vehicle_id: gone.id, code: 'P0420' }, 'gone-1')
+    assert.equal(again.statusCode, 200)
+    assert.deepEqual(again.json(), first.json())
+  })
+
   it('accepts the key as a Structured Field string too', async () => {
     const first = await post({ vehicle_id: vehicleId, code: 'P0420' }, '"sf-key-1"')
     assert.equal(first.statusCode, 201)
@@ -82,45 +98,6 @@ describe(`Idempotency-Key (${engine})`, () => {
     assert.equal(again.statusCode, 200)
     assert.equal(again.json().id, first.json().id)
     expectProblem(await post(payload, 'client-key-1', acme, asClient(tokens[1] as string)), 422, '/problems/idempotency-key-reused')
-  })
-
-  it('answers 409 idempotency-key-in-use while the first request is in flight (422 still wins for another payload)', async () => {
-    const payload = { vehicle_id: vehicleId, code: 'P0420', count: 6 }
-    await t.app.database.db
-      .insertInto('idempotency_keys')
-      .values({
-        account_id: acme.accountId,
-        key: 'busy-1',
-        fingerprint: fingerprint(callerOf({ userId: acme.userId }), 'POST', '/api/v1/faults', payload),
-        status: 'in_flight',
-        lease: 'someone-else',
-        locked_at: new Date().toISOString(),
-        expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-      })
-      .execute()
-    const before = await faultCount()
-    const busy = await post(payload, 'busy-1')
-    const body = expectProblem(busy, 409, '/problems/idempotency-key-in-use')
-    assert.match(String(busy.headers['retry-after']), /^\d+$/)
-    assert.equal(body.title, 'Idempotency key in use')
-    expectProblem(await post({ ...payload, count: 1 }, 'busy-1'), 422, '/problems/idempotency-key-reused')
-    assert.equal(await faultCount(), before)
-  })
-
-  it('takes over a claim whose holder died before committing', async () => {
-    const db = t.app.database.db
-    const first = await post({ vehicle_id: vehicleId, code: 'P0420', count: 7 }, 'takeover-1')
-    assert.equal(first.statusCode, 201)
-    // Rewind it to a claim that never completed, as if the process died before its commit.
-    await db.deleteFrom('faults').where('id', '=', first.json().id).execute()
-    await db
-      .updateTable('idempotency_keys')
-      .set({ status: 'in_flight', response_body: null, locked_at: new Date(Date.now() - 5 * 60_000).toISOString() })
-      .where('key', '=', 'takeover-1')
-      .execute()
-    const retried = await post({ vehicle_id: vehicleId, code: 'P0420', count: 7 }, 'takeover-1')
-    assert.equal(retried.statusCode, 201)
-    assert.equal((await post({ vehicle_id: vehicleId, code: 'P0420', count: 7 }, 'takeover-1')).statusCode, 200)
   })
 
   it('answers a malformed key with 400 naming the header', async () => {
@@ -195,6 +172,120 @@ describe(`Idempotency-Key (${engine})`, () => {
       assert.equal(again.headers['idempotent-replayed'], 'true')
       assert.deepEqual(again.json(), first.json())
     }
+  })
+})
+
+/**
+ * A keyed create that waits at a gate the test opens: a request that stays in flight as long as the test
+ * wants. It writes a row of its own table, so a test can see whether anything was written.
+ */
+function gatedRoutes(gate: { opened: Promise<void>; reached: () => void }) {
+  return async (app: FastifyInstance) => {
+    const pg = app.database.engine === 'postgres'
+    const db = app.database.db.withTables<{ gated_things: { id: Generated<number>; account_id: number } }>()
+    await db.schema
+      .createTable('gated_things')
+      .addColumn('id', pg ? 'bigint' : 'integer', (c) =>
+        pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement(),
+      )
+      .addColumn('account_id', 'integer', (c) => c.notNull())
+      .execute()
+    app.post('/test/gated-things', { config: { permission: 'faults:write', idempotent: true } }, async (request, reply) => {
+      gate.reached()
+      await gate.opened
+      const linksOf = (thing: { id: number }) => ({ self: `/test/gated-things/${thing.id}` })
+      const thing = await createOnce(
+        app.database.db,
+        request,
+        (writer) =>
+          (writer as unknown as typeof db)
+            .insertInto('gated_things')
+            .values({ account_id: request.accountId })
+            .returning('id')
+            .executeTakeFirstOrThrow(),
+        linksOf,
+      )
+      return sendCreated(request, reply, thing, linksOf(thing))
+    })
+  }
+}
+
+describe(`Idempotency-Key while the first request is in flight (${engine})`, () => {
+  let t: TestApp
+  let acme: TestAccount
+  let open: () => void
+  let reached: Promise<void>
+  const gate = {
+    opened: Promise.resolve(),
+    reached: () => {},
+  }
+  /** Closes the gate: the next gated request stops there until open() is called. */
+  const closeGate = () => {
+    gate.opened = new Promise((resolve) => {
+      open = resolve
+    })
+    reached = new Promise((resolve) => {
+      gate.reached = resolve
+    })
+  }
+  before(async () => {
+    t = await buildTestApp({ extend: gatedRoutes(gate) })
+    acme = await makeAccount(t.app)
+  })
+  after(() => t.close())
+
+  const post = (payload: object, key: string) =>
+    t.app.inject({ method: 'POST', url: '/test/gated-things', headers: { ...acme.headers, 'idempotency-key': key }, payload })
+  const things = async () =>
+    (await t.app.database.db.withTables<{ gated_things: { id: number } }>().selectFrom('gated_things').select('id').execute()).length
+
+  it('answers a twin 409 idempotency-key-in-use with Retry-After (another payload 422), then replays the outcome', async () => {
+    closeGate()
+    const first = post({ n: 1 }, 'busy-1')
+    await reached
+    const busy = await post({ n: 1 }, 'busy-1')
+    const body = expectProblem(busy, 409, '/problems/idempotency-key-in-use')
+    assert.equal(body.title, 'Idempotency key in use')
+    assert.match(String(busy.headers['retry-after']), /^\d+$/)
+    expectProblem(await post({ n: 2 }, 'busy-1'), 422, '/problems/idempotency-key-reused')
+    assert.equal(await things(), 0, 'the twins wrote nothing')
+    open()
+    const created = await first
+    assert.equal(created.statusCode, 201, created.body)
+    const replayed = await post({ n: 1 }, 'busy-1')
+    assert.equal(replayed.statusCode, 200)
+    assert.equal(replayed.headers['idempotent-replayed'], 'true')
+    assert.deepEqual(replayed.json(), created.json())
+    assert.equal(await things(), 1)
+  })
+
+  it('fails a write whole with 409 when a twin recorded the key first (another replica), then replays that outcome', async () => {
+    closeGate()
+    const first = post({ n: 3 }, 'twin-1')
+    await reached
+    // Meanwhile another replica, which this process cannot see holding the key, completes the same request.
+    const elsewhere = { resource: { id: 999 }, links: { self: '/test/gated-things/999' } }
+    await t.app.database.db
+      .insertInto('idempotency_keys')
+      .values({
+        account_id: acme.accountId,
+        key: 'twin-1',
+        fingerprint: fingerprint(callerOf({ userId: acme.userId }), 'POST', '/test/gated-things', { n: 3 }),
+        response_status: 201,
+        response_body: createSealer(await serverSecret(t.app.database.db, 'idempotency_sealing_secret')).seal(JSON.stringify(elsewhere)),
+        location: elsewhere.links.self,
+        expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+      })
+      .execute()
+    const before = await things()
+    open()
+    const lost = await first
+    expectProblem(lost, 409, '/problems/idempotency-key-in-use')
+    assert.equal(await things(), before, 'the losing write was rolled back with its record')
+    const replayed = await post({ n: 3 }, 'twin-1')
+    assert.equal(replayed.statusCode, 200)
+    assert.deepEqual(replayed.json(), elsewhere.resource)
+    assert.equal(replayed.headers.location, elsewhere.links.self)
   })
 })
 

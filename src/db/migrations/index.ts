@@ -7,6 +7,7 @@ import * as idempotency from './20261122000400_idempotency.js'
 import * as bulkJobs from './20261122000500_bulk_jobs.js'
 import * as memberNames from './20261124000100_member_names.js'
 import * as keyBinding from './20261125000100_key_binding.js'
+import * as idempotencyRecords from './20261126000100_idempotency_records.js'
 
 export const migrations: Record<string, Migration> = {
   '20261122000100_identity': identity,
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '20261122000500_bulk_jobs': bulkJobs,
   '20261124000100_member_names': memberNames,
   '20261125000100_key_binding': keyBinding,
+  '20261126000100_idempotency_records': idempotencyRecords,
 }

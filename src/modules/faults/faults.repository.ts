@@ -1,7 +1,16 @@
 // Fault rows joined with their vehicle (for vehicle_archived_at), always within one account.
-import type { Insertable, Kysely, Transaction } from 'kysely'
-import { preparedQuery } from '../../db/prepared.js'
+import { type Insertable, type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely'
+import type { RunSync } from '../../db/group-commit.js'
+import { type Arg, preparedQuery } from '../../db/prepared.js'
 import { type DB, type FaultsTable, type PriorityHandling, toIso } from '../../db/schema.js'
+import {
+  type OutcomeRecord,
+  type RecordArgs,
+  recordArgs,
+  storedRecordColumns,
+  storedRecordOf,
+  withOutcomeRecord,
+} from '../../http/idempotency.js'
 import type { Fault, UpdateFault } from './faults.schemas.js'
 
 /** The columns of a fault row as stored (vehicle_archived_at comes from its vehicle). */
@@ -74,20 +83,31 @@ export async function findFault(db: Kysely<DB>, accountId: number, id: number): 
   return findFaultQuery.first(db, { accountId, id })
 }
 
-/** The vehicle (if it is the account's) and the rule a code matches (if the account has one), in one round trip. */
-const lookupQuery = preparedQuery<DB, { accountId: number; vehicleId: number; code: string }, LookupRow>((db, arg) =>
-  db.selectNoFrom((eb) => {
-    const vehicle = () => eb.selectFrom('vehicles').where('account_id', '=', arg('accountId')).where('id', '=', arg('vehicleId'))
-    const rule = () => eb.selectFrom('fault_rules').where('account_id', '=', arg('accountId')).where('code', '=', arg('code'))
-    return [
-      vehicle().select('id').as('vehicle_id'),
-      vehicle().select('archived_at').as('archived_at'),
-      rule().select('id').as('rule_id'),
-      rule().select('name').as('rule_name'),
-      rule().select('description').as('rule_description'),
-      rule().select('priority_handling').as('priority_handling'),
-    ]
-  }),
+/**
+ * The vehicle (if it is the account's) and the rule a code matches (if the account has one), in one round
+ * trip; on PostgreSQL also the new fault's id, taken from its sequence, so that the fault is known before
+ * it is written (an id not used, as after a validation error, is a gap as after any rollback).
+ */
+const lookupQuery = preparedQuery<DB, { accountId: number; vehicleId: number; code: string; idempotencyKey: string }, LookupRow>(
+  (db, arg) =>
+    db.selectNoFrom((eb) => {
+      const vehicle = () => eb.selectFrom('vehicles').where('account_id', '=', arg('accountId')).where('id', '=', arg('vehicleId'))
+      const rule = () => eb.selectFrom('fault_rules').where('account_id', '=', arg('accountId')).where('code', '=', arg('code'))
+      const reserved =
+        db.getExecutor().adapter instanceof PostgresAdapter
+          ? sql<number>`nextval(pg_get_serial_sequence('faults', 'id'))`
+          : sql<number | null>`null`
+      return [
+        vehicle().select('id').as('vehicle_id'),
+        vehicle().select('archived_at').as('archived_at'),
+        rule().select('id').as('rule_id'),
+        rule().select('name').as('rule_name'),
+        rule().select('description').as('rule_description'),
+        rule().select('priority_handling').as('priority_handling'),
+        reserved.as('reserved_id'),
+        ...storedRecordColumns(eb, arg('accountId'), arg('idempotencyKey')),
+      ]
+    }),
 )
 interface LookupRow {
   vehicle_id: number | null
@@ -96,11 +116,26 @@ interface LookupRow {
   rule_name: string | null
   rule_description: string | null
   priority_handling: PriorityHandling | null
+  reserved_id: number | null
+  stored_fingerprint: string | null
+  stored_response_body: string | null
+  stored_location: string | null
+  stored_expires_at: Date | string | null
 }
 
-/** What a new fault needs to know: its vehicle and its rule, each undefined when the account has none. */
-export async function lookupForFault(db: Kysely<DB>, accountId: number, vehicleId: number | undefined, code: string | undefined) {
-  const row = await lookupQuery.first(db, { accountId, vehicleId: vehicleId ?? 0, code: code ?? '' })
+/**
+ * What a new fault needs to know: its vehicle and its rule, each undefined when the account has none; and
+ * what is stored under the create's Idempotency-Key, if it has one.
+ */
+export async function lookupForFault(
+  db: Kysely<DB>,
+  accountId: number,
+  vehicleId: number | undefined,
+  code: string | undefined,
+  idempotencyKey: string | null = null,
+) {
+  // No key is empty (keys have 1 to 255 characters): '' finds no record.
+  const row = await lookupQuery.first(db, { accountId, vehicleId: vehicleId ?? 0, code: code ?? '', idempotencyKey: idempotencyKey ?? '' })
   if (!row) throw new Error('the lookup returned no row')
   return {
     vehicle: vehicleId !== undefined && row.vehicle_id !== null ? { id: Number(row.vehicle_id), archived_at: row.archived_at } : undefined,
@@ -108,6 +143,9 @@ export async function lookupForFault(db: Kysely<DB>, accountId: number, vehicleI
       code !== undefined && row.rule_id !== null
         ? { id: Number(row.rule_id), name: row.rule_name, description: row.rule_description, priority_handling: row.priority_handling }
         : undefined,
+    /** The id the new fault is to have (PostgreSQL); null: the insert assigns it (SQLite). */
+    reservedId: row.reserved_id === null ? null : Number(row.reserved_id),
+    stored: storedRecordOf(row),
   }
 }
 
@@ -121,18 +159,38 @@ export async function insertFaults(db: Kysely<DB>, values: NewFault[]) {
 export type FaultValues = { [K in Exclude<keyof NewFault, 'id'>]-?: Exclude<NewFault[K], undefined> }
 const faultValueColumns = [...FAULT_COLUMNS.filter((column) => column !== 'id')] as (keyof FaultValues)[]
 
+/** The fault's columns filled from the same-named arguments of a prepared query. */
+const valuesOf = <A extends FaultValues>(arg: Arg<A>) =>
+  Object.fromEntries(faultValueColumns.map((column) => [column, arg(column)])) as unknown as FaultValues
+
 const insertFaultQuery = preparedQuery<DB, FaultValues, Awaited<ReturnType<typeof insertFaults>>[number]>((db, arg) =>
-  db
-    .insertInto('faults')
-    .values(Object.fromEntries(faultValueColumns.map((column) => [column, arg(column)])) as FaultValues)
-    .returning(FAULT_COLUMNS),
+  db.insertInto('faults').values(valuesOf(arg)).returning(FAULT_COLUMNS),
 )
 
-/** One fault (POST /faults): the same insert as insertFaults, compiled once. */
-export async function insertFault(db: Kysely<DB>, values: FaultValues) {
-  const row = await insertFaultQuery.first(db, values)
+/** One fault (POST /faults on SQLite) in a group write: the same insert as insertFaults, compiled once. */
+export function insertFaultSync(run: RunSync, db: Kysely<DB>, values: FaultValues) {
+  const [row] = run(insertFaultQuery.compile(db, values))
   if (!row) throw new Error('insert returned no row')
   return row
+}
+
+type ReservedFault = FaultValues & { id: number }
+const insertReservedQuery = preparedQuery<DB, ReservedFault, never>((db, arg) =>
+  db.insertInto('faults').values({ id: arg('id'), ...valuesOf(arg) }),
+)
+const insertReservedRecordedQuery = preparedQuery<DB, ReservedFault & RecordArgs, never>((db, arg) =>
+  withOutcomeRecord(db, arg)
+    .insertInto('faults')
+    .values({ id: arg('id'), ...valuesOf(arg) }),
+)
+
+/**
+ * One fault whose id was reserved (PostgreSQL), in one statement with the record of its create's outcome
+ * when there is one: what the fault is was known before it was written.
+ */
+export async function insertReservedFault(db: Kysely<DB>, values: ReservedFault, record: OutcomeRecord | null): Promise<void> {
+  if (record) await insertReservedRecordedQuery.all(db, { ...values, ...recordArgs(record) })
+  else await insertReservedQuery.all(db, values)
 }
 
 export async function updateFault(trx: Transaction<DB>, accountId: number, id: number, changes: UpdateFault): Promise<void> {

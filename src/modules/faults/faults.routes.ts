@@ -1,7 +1,7 @@
 // /api/v1/faults: list, create (Create Fault), show, update, delete — scoped to the caller's account.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { CursorSecret } from '../../http/cursor.js'
-import { createOnce } from '../../http/idempotency.js'
+import { completeIdempotencySync, replayStored, writeWithOutcome } from '../../http/idempotency.js'
 import { ListQuerystring, type ListSpec } from '../../http/list-query.js'
 import { NotFound, ValidationFailed } from '../../http/problem.js'
 import {
@@ -17,7 +17,7 @@ import {
 import { answerList, loadForChange } from '../../http/resource.js'
 import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { bodyFieldErrors } from '../../http/validation.js'
-import { deleteFault, faultsQuery, findFault, insertFault, toFault, updateFault } from './faults.repository.js'
+import { deleteFault, faultsQuery, findFault, insertFaultSync, insertReservedFault, toFault, updateFault } from './faults.repository.js'
 import { CreateFault, Fault, UpdateFault } from './faults.schemas.js'
 import { prepareFault } from './faults.service.js'
 
@@ -51,7 +51,7 @@ const listSpec: ListSpec = {
 }
 
 export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret }) => {
-  const { db, engine } = app.database
+  const { db, engine, groupWrite } = app.database
   const listRoute = { spec: listSpec, secret: cursorSecret, toResource: toFault, linksOf: faultLinks }
 
   app.get(
@@ -73,7 +73,7 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
   app.post(
     '/faults',
     {
-      config: { permission: 'faults:write', idempotent: true },
+      config: { permission: 'faults:write', idempotent: 'in-handler' },
       attachValidation: true,
       schema: {
         tags,
@@ -91,16 +91,27 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
     async (request, reply) => {
       const idempotencyKey = request.idempotency?.key ?? null
       const prepared = await prepareFault(db, request.accountId, request.body, bodyFieldErrors(request), { idempotencyKey })
+      // The lookup also found what is stored under the key: a replay answers before any validation error
+      // (the original succeeded, whatever has changed since).
+      if (await replayStored(db, request, reply, prepared.stored)) return reply
       if ('errors' in prepared) throw new ValidationFailed(prepared.errors)
-      const fault = await createOnce(
-        db,
-        request,
-        async (writer) => {
-          const row = await insertFault(writer, prepared.values)
-          return toFault({ ...row, vehicle_archived_at: prepared.vehicleArchivedAt })
-        },
-        faultLinks,
-      )
+      const { values, vehicleArchivedAt: vehicle_archived_at, reservedId } = prepared
+      const outcomeOf = (fault: Fault) => ({ location: faultLinks(fault).self, resource: fault, links: faultLinks(fault) })
+      let fault: Fault
+      if (groupWrite) {
+        // SQLite: the fault and the record of this outcome, committed with the creates of the same moment.
+        fault = await groupWrite((run) => {
+          const created = toFault({ ...insertFaultSync(run, db, values), vehicle_archived_at })
+          completeIdempotencySync(run, db, request, outcomeOf(created))
+          return created
+        })
+      } else {
+        // PostgreSQL reserved the id in the lookup, so the fault is known before it is written: one statement
+        // writes it and the record of this outcome (no transaction's BEGIN and COMMIT round trips).
+        if (reservedId === null) throw new Error('the lookup reserved no id')
+        fault = toFault({ ...values, id: reservedId, vehicle_archived_at })
+        await writeWithOutcome(request, outcomeOf(fault), (record) => insertReservedFault(db, { ...values, id: reservedId }, record))
+      }
       return sendCreated(request, reply, fault, faultLinks(fault))
     },
   )

@@ -1,6 +1,7 @@
 // Creating a fault: the rule its code matches decides its rule id, name, description and (ignore) status.
 import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.js'
+import type { StoredRecord } from '../../http/idempotency.js'
 import type { FieldErrors } from '../../http/problem.js'
 import { addFieldError, messages } from '../../http/validation.js'
 import { type FaultValues, lookupForFault } from './faults.repository.js'
@@ -14,7 +15,7 @@ export interface PreparedFault {
 const present = (text: string | null | undefined): text is string => typeof text === 'string' && text.trim() !== ''
 
 /** The vehicle and the rule a new fault names, each undefined when the account has none (or it was not asked). */
-export type FaultLookup = Awaited<ReturnType<typeof lookupForFault>>
+export type FaultLookup = Pick<Awaited<ReturnType<typeof lookupForFault>>, 'vehicle' | 'rule'>
 
 interface PrepareOptions {
   idempotencyKey?: string | null
@@ -24,6 +25,12 @@ interface PrepareOptions {
 /** What `input` asks to look up: its vehicle id and code, unless the schema already found them invalid. */
 export function faultReferences(input: Partial<CreateFault>, errors: FieldErrors): { vehicleId?: number; code?: string } {
   return { vehicleId: errors.vehicle_id ? undefined : input.vehicle_id, code: errors.code ? undefined : input.code }
+}
+
+/** prepareFault's answer: the fault or its errors, and what is stored under the create's key. */
+export type PrepareResult = ((PreparedFault & { reservedId: number | null }) | { errors: FieldErrors }) & {
+  /** The outcome stored under options.idempotencyKey, found by the same query (replay it before the errors). */
+  stored: StoredRecord | undefined
 }
 
 /**
@@ -37,13 +44,15 @@ export async function prepareFault(
   input: Partial<CreateFault>,
   errors: FieldErrors,
   options: PrepareOptions = {},
-): Promise<PreparedFault | { errors: FieldErrors }> {
+): Promise<PrepareResult> {
   const { vehicleId, code } = faultReferences(input, errors)
-  const found: FaultLookup =
-    vehicleId === undefined && code === undefined
-      ? { vehicle: undefined, rule: undefined }
-      : await lookupForFault(db, accountId, vehicleId, code)
-  return buildFault(accountId, input, errors, found, options)
+  const key = options.idempotencyKey ?? null
+  const found =
+    vehicleId === undefined && code === undefined && key === null
+      ? { vehicle: undefined, rule: undefined, reservedId: null, stored: undefined }
+      : await lookupForFault(db, accountId, vehicleId, code, key)
+  const built = buildFault(accountId, input, errors, found, options)
+  return 'errors' in built ? { ...built, stored: found.stored } : { ...built, reservedId: found.reservedId, stored: found.stored }
 }
 
 /**
