@@ -51,7 +51,7 @@ export function groupCommit(db: Kysely<unknown>, prepare: (sql: string) => SQLit
       exec('commit')
     } catch (error) {
       // The commit (or a savepoint statement) failed: nothing of the batch was written.
-      prepare('rollback').run()
+      exec('rollback')
       return batch.map(() => ({ ok: false, value: error }))
     }
     return outcomes

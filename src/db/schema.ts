@@ -122,7 +122,6 @@ export interface IdempotencyKeysTable {
   account_id: number
   key: string
   fingerprint: string
-  response_status: number | null
   response_body: string | null
   location: string | null
   expires_at: Timestamp

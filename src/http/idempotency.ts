@@ -113,11 +113,11 @@ export interface OutcomeRecord {
   account_id: number
   key: string
   fingerprint: string
-  response_status: number
   response_body: string
   location: string
   expires_at: string
 }
+const RECORD_COLUMNS = ['account_id', 'key', 'fingerprint', 'response_body', 'location', 'expires_at'] as const
 
 /** The name of the constraint that lets one outcome per key and account exist. */
 const RECORD_KEY_CONSTRAINT = 'idempotency_keys_pk'
@@ -130,31 +130,18 @@ const findRecord = preparedQuery<DB, { accountId: number; key: string }, StoredR
     .where('key', '=', arg('key')),
 )
 
-/** The record's columns as the `record_*` arguments of a prepared query that writes it. */
+/**
+ * The record's columns as the `record_*` arguments of a prepared query that writes it (prefixed: the
+ * query's own write has columns of the same names).
+ */
 export type RecordArgs = { [K in keyof OutcomeRecord as `record_${K}`]: OutcomeRecord[K] }
 
 export function recordArgs(record: OutcomeRecord): RecordArgs {
-  return {
-    record_account_id: record.account_id,
-    record_key: record.key,
-    record_fingerprint: record.fingerprint,
-    record_response_status: record.response_status,
-    record_response_body: record.response_body,
-    record_location: record.location,
-    record_expires_at: record.expires_at,
-  }
+  return Object.fromEntries(RECORD_COLUMNS.map((column) => [`record_${column}`, record[column]])) as RecordArgs
 }
 
 function recordValues<A extends RecordArgs>(arg: Arg<A>): OutcomeRecord {
-  return {
-    account_id: arg('record_account_id'),
-    key: arg('record_key'),
-    fingerprint: arg('record_fingerprint'),
-    response_status: arg('record_response_status'),
-    response_body: arg('record_response_body'),
-    location: arg('record_location'),
-    expires_at: arg('record_expires_at'),
-  }
+  return Object.fromEntries(RECORD_COLUMNS.map((column) => [column, arg(`record_${column}`)])) as unknown as OutcomeRecord
 }
 
 const insertRecord = preparedQuery<DB, RecordArgs, never>((db, arg) => db.insertInto('idempotency_keys').values(recordValues(arg)))
@@ -168,7 +155,7 @@ export function withOutcomeRecord<A extends RecordArgs>(db: Kysely<DB>, arg: Arg
 }
 
 /** What is kept of an outcome, as a lookup finds it. */
-export type StoredRecord = Omit<OutcomeRecord, 'account_id' | 'key' | 'response_status'>
+export type StoredRecord = Omit<OutcomeRecord, 'account_id' | 'key'>
 
 /**
  * Judges the record found under the claim's key: undefined when there is none to honour (none, or one past
@@ -249,11 +236,20 @@ export function outcomeRecord(request: FastifyRequest, outcome: StoredOutcome): 
     account_id: claim.accountId,
     key: claim.key,
     fingerprint: claim.fingerprint,
-    response_status: 201,
     response_body: claim.policy.sealer.seal(JSON.stringify({ resource: outcome.resource, links: outcome.links })),
     location: outcome.location,
     expires_at: new Date(Date.now() + claim.policy.ttlHours * 3_600_000).toISOString(),
   }
+}
+
+/**
+ * A unique violation on the outcome's key means a twin (on another replica) recorded it first: the write
+ * it came with fails whole, nothing is written, and the request answers 409. Other errors pass through.
+ * (SQLite does not name the constraint; there the record's own statement raised it.)
+ */
+function twinRecordedFirst(error: unknown): unknown {
+  const constraint = violatedConstraint(error)
+  return isUniqueViolation(error) && (constraint === undefined || constraint === RECORD_KEY_CONSTRAINT) ? inUse() : error
 }
 
 /**
@@ -266,7 +262,7 @@ export async function completeIdempotency(trx: Transaction<DB>, request: Fastify
   try {
     await insertRecord.all(trx, recordArgs(record))
   } catch (error) {
-    throw isUniqueViolation(error) ? inUse() : error
+    throw twinRecordedFirst(error)
   }
 }
 
@@ -277,7 +273,7 @@ export function completeIdempotencySync(run: RunSync, db: Kysely<DB>, request: F
   try {
     run(insertRecord.compile(db, recordArgs(record)))
   } catch (error) {
-    throw isUniqueViolation(error) ? inUse() : error
+    throw twinRecordedFirst(error)
   }
 }
 
@@ -290,10 +286,11 @@ export async function writeWithOutcome<T>(
   outcome: StoredOutcome,
   write: (record: OutcomeRecord | null) => Promise<T>,
 ): Promise<T> {
+  const record = outcomeRecord(request, outcome)
   try {
-    return await write(outcomeRecord(request, outcome))
+    return await write(record)
   } catch (error) {
-    throw request.idempotency && isUniqueViolation(error) && violatedConstraint(error) === RECORD_KEY_CONSTRAINT ? inUse() : error
+    throw record ? twinRecordedFirst(error) : error
   }
 }
 

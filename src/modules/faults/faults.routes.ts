@@ -96,7 +96,10 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
       if (await replayStored(db, request, reply, prepared.stored)) return reply
       if ('errors' in prepared) throw new ValidationFailed(prepared.errors)
       const { values, vehicleArchivedAt: vehicle_archived_at, reservedId } = prepared
-      const outcomeOf = (fault: Fault) => ({ location: faultLinks(fault).self, resource: fault, links: faultLinks(fault) })
+      const outcomeOf = (fault: Fault) => {
+        const links = faultLinks(fault)
+        return { location: links.self, resource: fault, links }
+      }
       let fault: Fault
       if (groupWrite) {
         // SQLite: the fault and the record of this outcome, committed with the creates of the same moment.
