@@ -82,7 +82,9 @@ describe('import HTTP client', () => {
   })
 
   it('waits out a 503 with Retry-After as an HTTP date too', async () => {
-    const server = await scripted(answer(503, { 'retry-after': new Date(Date.now() + 1500).toUTCString() }), answer(200))
+    // An HTTP date has whole seconds: 2.5 s ahead is at least 1.5 s once truncated, which leaves room for
+    // the server to start and the request to arrive before the 400 ms the test asks to have been waited.
+    const server = await scripted(answer(503, { 'retry-after': new Date(Date.now() + 2500).toUTCString() }), answer(200))
     const response = await client(server.url).request('GET', '/api/v1/bulk_api_jobs/1')
     assert.equal(response.status, 200)
     assert.equal(server.seen.length, 2)
