@@ -109,6 +109,32 @@ function openSqlite(path: string, config: Pick<Config, 'SQLITE_SYNCHRONOUS'>): D
   }
 }
 
+/**
+ * Statements with more parameters than this (multi-row inserts of a bulk batch) run unnamed: each is used
+ * rarely, and a named one would be kept by the connection for its lifetime.
+ */
+const MAX_PREPARED_PARAMETERS = 200
+
+/**
+ * kysely-postgres-js runs every query through `unsafe()`, which postgres.js sends unnamed: for a query
+ * with parameters that is Parse + Describe, a wait for the answer, then Bind + Execute, every time (two
+ * round trips, parsed and planned each time). Named statements are described once per connection and then
+ * cost one round trip (Bind + Execute) without parsing.
+ */
+function preparedStatements(client: postgres.Sql) {
+  return {
+    async reserve() {
+      const connection = await client.reserve()
+      return {
+        unsafe: (text: string, parameters: postgres.ParameterOrJSON<never>[]) =>
+          connection.unsafe(text, parameters, { prepare: parameters.length <= MAX_PREPARED_PARAMETERS }),
+        release: () => connection.release(),
+      }
+    },
+    end: () => client.end(),
+  }
+}
+
 function openPostgres(url: string): Database {
   const client = postgres(url, {
     max: POSTGRES_POOL_SIZE,
@@ -118,7 +144,9 @@ function openPostgres(url: string): Database {
       bigint: { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) },
     },
   })
-  const db = new Kysely<DB>({ dialect: new PostgresJSDialect({ postgres: client }) })
+  // The dialect accepts a factory of anything with reserve() and end(); the cast is to that shape.
+  const sqlFactory = async () => preparedStatements(client) as unknown as postgres.Sql
+  const db = new Kysely<DB>({ dialect: new PostgresJSDialect({ postgres: sqlFactory }) })
   return {
     db,
     engine: 'postgres',
