@@ -8,7 +8,7 @@ import fp from 'fastify-plugin'
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely'
 import { isUniqueViolation, violatedConstraint } from '../db/errors.js'
 import type { RunSync } from '../db/group-commit.js'
-import { type Arg, preparedQuery } from '../db/prepared.js'
+import { preparedQuery } from '../db/prepared.js'
 import { type DB, toIso } from '../db/schema.js'
 import type { Principal } from './access.js'
 import type { Links } from './hal.js'
@@ -130,29 +130,11 @@ const findRecord = preparedQuery<DB, { accountId: number; key: string }, StoredR
     .where('key', '=', arg('key')),
 )
 
-/**
- * The record's columns as the `record_*` arguments of a prepared query that writes it (prefixed: the
- * query's own write has columns of the same names).
- */
-export type RecordArgs = { [K in keyof OutcomeRecord as `record_${K}`]: OutcomeRecord[K] }
-
-export function recordArgs(record: OutcomeRecord): RecordArgs {
-  return Object.fromEntries(RECORD_COLUMNS.map((column) => [`record_${column}`, record[column]])) as RecordArgs
-}
-
-function recordValues<A extends RecordArgs>(arg: Arg<A>): OutcomeRecord {
-  return Object.fromEntries(RECORD_COLUMNS.map((column) => [column, arg(`record_${column}`)])) as unknown as OutcomeRecord
-}
-
-const insertRecord = preparedQuery<DB, RecordArgs, never>((db, arg) => db.insertInto('idempotency_keys').values(recordValues(arg)))
-
-/**
- * `db` with a data-modifying WITH that inserts the record from the `record_*` arguments (PostgreSQL):
- * the statement built on it writes the outcome with its own write, and a conflict on the key fails both.
- */
-export function withOutcomeRecord<A extends RecordArgs>(db: Kysely<DB>, arg: Arg<A>) {
-  return db.with('outcome_record', (qc) => qc.insertInto('idempotency_keys').values(recordValues(arg)).returning('key'))
-}
+const insertRecord = preparedQuery<DB, OutcomeRecord, never>((db, arg) =>
+  db
+    .insertInto('idempotency_keys')
+    .values(Object.fromEntries(RECORD_COLUMNS.map((column) => [column, arg(column)])) as unknown as OutcomeRecord),
+)
 
 /** What is kept of an outcome, as a lookup finds it. */
 export type StoredRecord = Omit<OutcomeRecord, 'account_id' | 'key'>
@@ -166,6 +148,7 @@ async function judgeStored(
   claim: Claim,
   existing: StoredRecord | undefined,
   now: Date,
+  decodePlain?: PlainOutcomeDecoder,
 ): Promise<StoredOutcome | undefined> {
   if (!existing) return undefined
   if (Date.parse(toIso(existing.expires_at) ?? '') <= now.getTime()) {
@@ -179,26 +162,33 @@ async function judgeStored(
     return undefined
   }
   if (existing.fingerprint !== claim.fingerprint) throw reused()
-  const stored = JSON.parse(claim.policy.sealer.open(existing.response_body)) as Omit<StoredOutcome, 'location'>
+  const body = existing.response_body
+  if (body.startsWith('{')) {
+    // Written in the clear by a route whose outcomes hold no secret (sealed bodies are base64url).
+    if (!decodePlain) throw new Error('a plain outcome record for a route that cannot read one')
+    return { ...decodePlain(body), location: existing.location }
+  }
+  const stored = JSON.parse(claim.policy.sealer.open(body)) as Omit<StoredOutcome, 'location'>
   return { ...stored, location: existing.location }
 }
 
+/** Reads an outcome a route recorded in the clear (plainOutcomeRecord) back into what is replayed. */
+export type PlainOutcomeDecoder = (body: string) => Omit<StoredOutcome, 'location'>
+
 /**
  * For a route whose handler looks the stored outcome up in its own first query (`idempotent: 'in-handler'`):
- * replays it and answers true, or answers false to go on (422 if the key was used for another request).
+ * the outcome to replay (sendReplayed), or undefined to go on: nothing stored, or an outcome past its lifetime
+ * (deleted). 422 when the key was used for another request. `decodePlain` reads the route's plain records.
  */
-export async function replayStored(
+export async function storedOutcome(
   db: Kysely<DB>,
   request: FastifyRequest,
-  reply: FastifyReply,
   found: StoredRecord | undefined,
-): Promise<boolean> {
+  decodePlain?: PlainOutcomeDecoder,
+): Promise<StoredOutcome | undefined> {
   const claim = request.idempotency
-  if (!claim || !found) return false
-  const stored = await judgeStored(db, claim, found, new Date())
-  if (!stored) return false
-  sendReplayed(request, reply, stored.resource, stored.links)
-  return true
+  if (!claim || !found) return undefined
+  return judgeStored(db, claim, found, new Date(), decodePlain)
 }
 
 /** Columns of the record under `key` for `accountId`, as scalar subqueries a route's lookup can select. */
@@ -212,34 +202,52 @@ export function storedRecordColumns(eb: ExpressionBuilder<DB, never>, accountId:
   ] as const
 }
 
-/** The record from the columns of storedRecordColumns, if there was one. */
-export function storedRecordOf(row: {
+/** The columns storedRecordColumns adds to a row (all null when nothing is stored under the key). */
+export interface StoredRecordColumns {
   stored_fingerprint: string | null
   stored_response_body: string | null
   stored_location: string | null
   stored_expires_at: Date | string | null
-}): StoredRecord | undefined {
-  if (row.stored_fingerprint === null) return undefined
+}
+
+/** The record from the columns of storedRecordColumns, if there was one. */
+export function storedRecordOf(row: Partial<StoredRecordColumns>): StoredRecord | undefined {
+  if (row.stored_fingerprint == null) return undefined
   return {
     fingerprint: row.stored_fingerprint,
     response_body: row.stored_response_body ?? '',
     location: row.stored_location ?? '',
-    expires_at: toIso(row.stored_expires_at) ?? '',
+    expires_at: toIso(row.stored_expires_at ?? null) ?? '',
   }
 }
 
-/** The record of `outcome` for the key `request` holds; null when it holds none. */
-export function outcomeRecord(request: FastifyRequest, outcome: StoredOutcome): OutcomeRecord | null {
+/** What a record of the key `request` holds says before its outcome is known; null when it holds no key. */
+export function pendingRecord(request: FastifyRequest): Omit<OutcomeRecord, 'response_body' | 'location'> | null {
   const claim = request.idempotency
   if (!claim) return null
   return {
     account_id: claim.accountId,
     key: claim.key,
     fingerprint: claim.fingerprint,
-    response_body: claim.policy.sealer.seal(JSON.stringify({ resource: outcome.resource, links: outcome.links })),
-    location: outcome.location,
     expires_at: new Date(Date.now() + claim.policy.ttlHours * 3_600_000).toISOString(),
   }
+}
+
+/** The record of `outcome` for the key `request` holds, sealed; null when it holds none. */
+export function outcomeRecord(request: FastifyRequest, outcome: StoredOutcome): OutcomeRecord | null {
+  const pending = pendingRecord(request)
+  if (!pending || !request.idempotency) return null
+  const sealed = request.idempotency.policy.sealer.seal(JSON.stringify({ resource: outcome.resource, links: outcome.links }))
+  return { ...pending, response_body: sealed, location: outcome.location }
+}
+
+/**
+ * The record of an outcome that holds no secret, kept in the clear as `body` (a JSON object, which a sealed
+ * body never looks like) and read back by the route's PlainOutcomeDecoder; null when `request` holds no key.
+ */
+export function plainOutcomeRecord(request: FastifyRequest, location: string, body: string): OutcomeRecord | null {
+  const pending = pendingRecord(request)
+  return pending && { ...pending, response_body: body, location }
 }
 
 /**
@@ -260,37 +268,32 @@ export async function completeIdempotency(trx: Transaction<DB>, request: Fastify
   const record = outcomeRecord(request, outcome)
   if (!record) return
   try {
-    await insertRecord.all(trx, recordArgs(record))
+    await insertRecord.all(trx, record)
   } catch (error) {
     throw twinRecordedFirst(error)
   }
 }
 
-/** completeIdempotency inside a group write (SQLite): the record in the write's own savepoint. */
-export function completeIdempotencySync(run: RunSync, db: Kysely<DB>, request: FastifyRequest, outcome: StoredOutcome): void {
-  const record = outcomeRecord(request, outcome)
+/** completeIdempotency inside a group write (SQLite): the record (outcomeRecord or plainOutcomeRecord) in the write's savepoint. */
+export function completeIdempotencySync(run: RunSync, db: Kysely<DB>, record: OutcomeRecord | null): void {
   if (!record) return
   try {
-    run(insertRecord.compile(db, recordArgs(record)))
+    run(insertRecord.compile(db, record))
   } catch (error) {
     throw twinRecordedFirst(error)
   }
 }
 
 /**
- * Runs `write`, a single statement that writes the resource and `record` (built on withOutcomeRecord when
- * there is one): as completeIdempotency, a twin that recorded first fails it whole with 409.
+ * Runs `write`, a single statement that writes the resource and, when `recorded`, the record of its outcome
+ * (the statement builds it, e.g. from pendingRecord): as completeIdempotency, a twin that recorded first
+ * fails it whole with 409.
  */
-export async function writeWithOutcome<T>(
-  request: FastifyRequest,
-  outcome: StoredOutcome,
-  write: (record: OutcomeRecord | null) => Promise<T>,
-): Promise<T> {
-  const record = outcomeRecord(request, outcome)
+export async function writeRecorded<T>(recorded: boolean, write: () => Promise<T>): Promise<T> {
   try {
-    return await write(record)
+    return await write()
   } catch (error) {
-    throw record ? twinRecordedFirst(error) : error
+    throw recorded ? twinRecordedFirst(error) : error
   }
 }
 

@@ -112,6 +112,26 @@ describe(`faults (${engine})`, () => {
       assert.equal(fault.status, 'ignored')
     })
 
+    it('follows its rule as it is now: a rule changed, renamed or removed since the last create decides the next', async () => {
+      const rule = await makeRule(t.app, acme.accountId, { code: 'B1001', name: 'Airbag' })
+      const first = (await post({ vehicle_id: vehicleId, code: 'B1001', status: 'open' })).json()
+      assert.deepEqual([first.name, first.status], ['Airbag', 'open'])
+      const changed = await request('PATCH', `/api/v1/fault_rules/${rule.id}`, { name: 'Airbag circuit', priority_handling: 'ignore' })
+      assert.equal(changed.statusCode, 204)
+      const second = (await post({ vehicle_id: vehicleId, code: 'B1001', status: 'open' })).json()
+      assert.deepEqual([second.name, second.status, second.fault_rule_id], ['Airbag circuit', 'ignored', rule.id])
+      assert.equal((await request('PATCH', `/api/v1/fault_rules/${rule.id}`, { code: 'B1002' })).statusCode, 204)
+      const renamed = await post({ vehicle_id: vehicleId, code: 'B1001' })
+      assert.deepEqual(expectProblem(renamed, 422, '/problems/validation-error').errors, {
+        code: ['must correspond with an existing fault rule'],
+      })
+      const other = await makeAccount(t.app)
+      const foreign = await makeVehicle(t.app, other.accountId)
+      const stranger = await post({ vehicle_id: foreign.id, code: 'B1002' })
+      assert.deepEqual(expectProblem(stranger, 422, '/problems/validation-error').errors, { vehicle_id: ['must exist'] })
+      assert.equal((await post({ vehicle_id: vehicleId, code: 'B1002' })).json().name, 'Airbag circuit')
+    })
+
     it("mirrors the vehicle's archived_at", async () => {
       const vehicle = await makeVehicle(t.app, acme.accountId)
       const archived = await request('PATCH', `/api/v1/vehicles/${vehicle.id}`, { archived: true }, { prefer: 'return=representation' })

@@ -20,6 +20,7 @@ describe(`Idempotency-Key (${engine})`, () => {
     acme = await makeAccount(t.app)
     vehicleId = (await makeVehicle(t.app, acme.accountId)).id
     await makeRule(t.app, acme.accountId, { code: 'P0420' })
+    await makeRule(t.app, acme.accountId, { code: 'P0300', name: 'Random misfire', description: 'Cylinder misfire detected' })
   })
   after(() => t.close())
 
@@ -57,6 +58,20 @@ describe(`Idempotency-Key (${engine})`, () => {
     const hal = await post({ vehicle_id: vehicleId, code: 'P0420', count: 2 }, 'replay-1', acme, { accept: 'application/hal+json' })
     assert.equal(hal.statusCode, 200)
     assert.equal(hal.json()._links.self.href, first.headers.location)
+  })
+
+  it('replays field for field a fault its rule named, of an archived vehicle, sent with an offset', async () => {
+    const vehicle = await makeVehicle(t.app, acme.accountId)
+    const archive = { method: 'PATCH' as const, url: `/api/v1/vehicles/${vehicle.id}`, headers: acme.headers, payload: { archived: true } }
+    assert.equal((await t.app.inject(archive)).statusCode, 204)
+    const payload = { vehicle_id: vehicle.id, code: 'P0300', last_occurred_at: '2024-02-29T23:59:59.5+05:30', description: 'raw' }
+    const first = await post(payload, 'replay-archived')
+    assert.equal(first.statusCode, 201)
+    assert.notEqual(first.json().vehicle_archived_at, null)
+    const again = await post(payload, 'replay-archived')
+    assert.equal(again.statusCode, 200)
+    assert.equal(again.body, first.body)
+    assert.equal(again.headers.etag, first.headers.etag)
   })
 
   it('replays the stored outcome even when the request would fail now (its vehicle is gone)', async () => {

@@ -1,16 +1,9 @@
 // Fault rows joined with their vehicle (for vehicle_archived_at), always within one account.
-import { type Insertable, type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely'
+import { type Insertable, type Kysely, sql, type Transaction } from 'kysely'
 import type { RunSync } from '../../db/group-commit.js'
 import { type Arg, preparedQuery } from '../../db/prepared.js'
 import { type DB, type FaultsTable, type PriorityHandling, toIso } from '../../db/schema.js'
-import {
-  type OutcomeRecord,
-  type RecordArgs,
-  recordArgs,
-  storedRecordColumns,
-  storedRecordOf,
-  withOutcomeRecord,
-} from '../../http/idempotency.js'
+import { type OutcomeRecord, type StoredRecordColumns, storedRecordColumns, storedRecordOf } from '../../http/idempotency.js'
 import type { Fault, UpdateFault } from './faults.schemas.js'
 
 /** The columns of a fault row as stored (vehicle_archived_at comes from its vehicle). */
@@ -83,20 +76,12 @@ export async function findFault(db: Kysely<DB>, accountId: number, id: number): 
   return findFaultQuery.first(db, { accountId, id })
 }
 
-/**
- * The vehicle (if it is the account's) and the rule a code matches (if the account has one), in one round
- * trip; on PostgreSQL also the new fault's id, taken from its sequence, so that the fault is known before
- * it is written (an id not used, as after a validation error, is a gap as after any rollback).
- */
+/** The vehicle (if it is the account's) and the rule a code matches (if the account has one), in one round trip. */
 const lookupQuery = preparedQuery<DB, { accountId: number; vehicleId: number; code: string; idempotencyKey: string }, LookupRow>(
   (db, arg) =>
     db.selectNoFrom((eb) => {
       const vehicle = () => eb.selectFrom('vehicles').where('account_id', '=', arg('accountId')).where('id', '=', arg('vehicleId'))
       const rule = () => eb.selectFrom('fault_rules').where('account_id', '=', arg('accountId')).where('code', '=', arg('code'))
-      const reserved =
-        db.getExecutor().adapter instanceof PostgresAdapter
-          ? sql<number>`nextval(pg_get_serial_sequence('faults', 'id'))`
-          : sql<number | null>`null`
       return [
         vehicle().select('id').as('vehicle_id'),
         vehicle().select('archived_at').as('archived_at'),
@@ -104,23 +89,17 @@ const lookupQuery = preparedQuery<DB, { accountId: number; vehicleId: number; co
         rule().select('name').as('rule_name'),
         rule().select('description').as('rule_description'),
         rule().select('priority_handling').as('priority_handling'),
-        reserved.as('reserved_id'),
         ...storedRecordColumns(eb, arg('accountId'), arg('idempotencyKey')),
       ]
     }),
 )
-interface LookupRow {
+interface LookupRow extends StoredRecordColumns {
   vehicle_id: number | null
   archived_at: Date | string | null
   rule_id: number | null
   rule_name: string | null
   rule_description: string | null
   priority_handling: PriorityHandling | null
-  reserved_id: number | null
-  stored_fingerprint: string | null
-  stored_response_body: string | null
-  stored_location: string | null
-  stored_expires_at: Date | string | null
 }
 
 /**
@@ -143,8 +122,6 @@ export async function lookupForFault(
       code !== undefined && row.rule_id !== null
         ? { id: Number(row.rule_id), name: row.rule_name, description: row.rule_description, priority_handling: row.priority_handling }
         : undefined,
-    /** The id the new fault is to have (PostgreSQL); null: the insert assigns it (SQLite). */
-    reservedId: row.reserved_id === null ? null : Number(row.reserved_id),
     stored: storedRecordOf(row),
   }
 }
@@ -174,23 +151,113 @@ export function insertFaultSync(run: RunSync, db: Kysely<DB>, values: FaultValue
   return row
 }
 
-type ReservedFault = FaultValues & { id: number }
-const insertReservedQuery = preparedQuery<DB, ReservedFault, never>((db, arg) =>
-  db.insertInto('faults').values({ id: arg('id'), ...valuesOf(arg) }),
-)
-const insertReservedRecordedQuery = preparedQuery<DB, ReservedFault & RecordArgs, never>((db, arg) =>
-  withOutcomeRecord(db, arg)
-    .insertInto('faults')
-    .values({ id: arg('id'), ...valuesOf(arg) }),
-)
+/** A rule as a new fault uses it (what the lookup finds for its code). */
+export interface FaultRule {
+  id: number
+  name: string | null
+  description: string | null
+  priority_handling: PriorityHandling | null
+}
+
+/** What a create statement needs besides the fault: the rule it was built from, and its outcome's record. */
+export type GuardedArgs = FaultValues & {
+  rule_name: string | null
+  rule_description: string | null
+  priority_handling: PriorityHandling | null
+} & Partial<Omit<OutcomeRecord, 'response_body' | 'account_id'> & { location_prefix: string }>
+
+export interface GuardedRow extends Partial<StoredRecordColumns> {
+  /** The new fault's id; null when nothing was written. */
+  created_id: number | null
+  /** The vehicle, null when the account has no such vehicle. */
+  vehicle_id: number | null
+  archived_at: Date | string | null
+  /** False when the rule is no longer the one the fault was built from (changed or deleted). */
+  rule_ok: boolean
+}
+
+/** PostgreSQL types of a new fault's columns: the statement's parameters are cast to them. */
+const PG_TYPES: Record<keyof FaultValues, string> = {
+  account_id: 'bigint',
+  vehicle_id: 'bigint',
+  fault_rule_id: 'bigint',
+  code: 'varchar',
+  count: 'integer',
+  description: 'text',
+  external_id: 'varchar',
+  last_occurred_at: 'timestamptz',
+  name: 'varchar',
+  status: 'varchar',
+  source: 'varchar',
+  is_sample: 'integer',
+  idempotency_key: 'varchar',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+}
 
 /**
- * One fault whose id was reserved (PostgreSQL), in one statement with the record of its create's outcome
- * when there is one: what the fault is was known before it was written.
+ * One fault built from a rule known beforehand, in one statement (PostgreSQL): it is written only if its
+ * vehicle is the account's, the rule is still exactly the one it was built from, and (keyed) nothing is
+ * stored under its key yet; then so is the record of its outcome, in the clear (faultRecordBody's shape).
+ * The statement answers what it found either way, so a create that wrote nothing knows why.
  */
-export async function insertReservedFault(db: Kysely<DB>, values: ReservedFault, record: OutcomeRecord | null): Promise<void> {
-  if (record) await insertReservedRecordedQuery.all(db, { ...values, ...recordArgs(record) })
-  else await insertReservedQuery.all(db, values)
+function guardedCreate(keyed: boolean) {
+  return preparedQuery<DB, GuardedArgs, GuardedRow>((db, arg) => {
+    const param = (name: keyof GuardedArgs & string, type: string) => sql`cast(${arg(name)} as ${sql.raw(type)})`
+    const account = param('account_id', 'bigint')
+    const key = param('key', 'varchar')
+    const columns = sql.join(faultValueColumns.map((column) => sql.ref(column)))
+    const values = sql.join(faultValueColumns.map((column) => param(column, PG_TYPES[column])))
+    const stored = sql`, stored as (
+      select fingerprint, response_body, location, expires_at from idempotency_keys where account_id = ${account} and key = ${key})`
+    const recorded = sql`, recorded as (
+      insert into idempotency_keys (account_id, key, fingerprint, response_body, location, expires_at)
+      select ${account}, ${key}, ${param('fingerprint', 'varchar')},
+        json_build_object('row', row_to_json(created), 'vehicle_archived_at', vehicle.archived_at)::text,
+        ${param('location_prefix', 'varchar')} || created.id, ${param('expires_at', 'timestamptz')}
+      from created cross join vehicle)`
+    const query = sql`with vehicle as (
+        select id, archived_at from vehicles where account_id = ${account} and id = ${param('vehicle_id', 'bigint')}
+      ), rule as (
+        select 1 from fault_rules where account_id = ${account} and id = ${param('fault_rule_id', 'bigint')}
+          and code = ${param('code', 'varchar')} and name is not distinct from ${param('rule_name', 'varchar')}
+          and description is not distinct from ${param('rule_description', 'text')}
+          and priority_handling is not distinct from ${param('priority_handling', 'varchar')}
+      )${keyed ? stored : sql``}, created as (
+        insert into faults (${columns}) select ${values} from vehicle
+        where exists (select 1 from rule)${keyed ? sql` and not exists (select 1 from stored)` : sql``}
+        returning ${sql.join(FAULT_COLUMNS.map((column) => sql.ref(column)))}
+      )${keyed ? recorded : sql``}
+      select created.id as created_id, vehicle.id as vehicle_id, vehicle.archived_at, exists (select 1 from rule) as rule_ok${
+        keyed
+          ? sql`, stored.fingerprint as stored_fingerprint, stored.response_body as stored_response_body,
+              stored.location as stored_location, stored.expires_at as stored_expires_at`
+          : sql``
+      }
+      from (select 1) as one left join vehicle on true left join created on true${keyed ? sql` left join stored on true` : sql``}`
+    return { compile: () => query.compile(db) }
+  })
+}
+const guardedCreates = { plain: guardedCreate(false), keyed: guardedCreate(true) }
+
+/** Runs the one-statement create (PostgreSQL); keyed when `args` carry a key. */
+export async function createGuarded(db: Kysely<DB>, args: GuardedArgs): Promise<GuardedRow> {
+  const row = await (args.key === undefined ? guardedCreates.plain : guardedCreates.keyed).first(db, args)
+  if (!row) throw new Error('the create statement returned no row')
+  return { ...row, created_id: row.created_id === null ? null : Number(row.created_id) }
+}
+
+/**
+ * A create's outcome as its record keeps it, in the clear (a fault holds no secret): the row as written and
+ * its vehicle's archived_at, which the fault's one mapper turns back into the body first answered.
+ */
+export function faultRecordBody(row: Awaited<ReturnType<typeof insertFaults>>[number], vehicleArchivedAt: Date | string | null): string {
+  return JSON.stringify({ row, vehicle_archived_at: vehicleArchivedAt })
+}
+
+export function faultOfRecord(body: string): Fault {
+  const { row, vehicle_archived_at } = JSON.parse(body) as { row: FaultRow; vehicle_archived_at: string | null }
+  return toFault({ ...row, vehicle_archived_at })
 }
 
 export async function updateFault(trx: Transaction<DB>, accountId: number, id: number, changes: UpdateFault): Promise<void> {

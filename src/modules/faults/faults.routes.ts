@@ -1,9 +1,8 @@
 // /api/v1/faults: list, create (Create Fault), show, update, delete — scoped to the caller's account.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { CursorSecret } from '../../http/cursor.js'
-import { completeIdempotencySync, replayStored, writeWithOutcome } from '../../http/idempotency.js'
 import { ListQuerystring, type ListSpec } from '../../http/list-query.js'
-import { NotFound, ValidationFailed } from '../../http/problem.js'
+import { NotFound } from '../../http/problem.js'
 import {
   emptyResponse,
   listResponse,
@@ -11,23 +10,19 @@ import {
   resourceResponse,
   responseHeaders,
   sendCreated,
+  sendReplayed,
   sendResource,
   sendUpdated,
 } from '../../http/representation.js'
 import { answerList, loadForChange } from '../../http/resource.js'
 import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { bodyFieldErrors } from '../../http/validation.js'
-import { deleteFault, faultsQuery, findFault, insertFaultSync, insertReservedFault, toFault, updateFault } from './faults.repository.js'
+import { deleteFault, faultsQuery, findFault, toFault, updateFault } from './faults.repository.js'
 import { CreateFault, Fault, UpdateFault } from './faults.schemas.js'
-import { prepareFault } from './faults.service.js'
+import { createFault, faultLinks } from './faults.service.js'
+import { knownRules } from './known-rules.js'
 
 const tags = ['faults']
-
-export const faultLinks = (fault: Fault) => ({
-  self: `/api/v1/faults/${fault.id}`,
-  vehicle: `/api/v1/vehicles/${fault.vehicle_id}`,
-  fault_rule: fault.fault_rule_id === null ? null : `/api/v1/fault_rules/${fault.fault_rule_id}`,
-})
 
 const datetime = { type: 'datetime', ops: ['lt', 'lte', 'gt', 'gte'] } as const
 const listSpec: ListSpec = {
@@ -52,6 +47,7 @@ const listSpec: ListSpec = {
 
 export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret }) => {
   const { db, engine, groupWrite } = app.database
+  const writer = { db, groupWrite, rules: knownRules() }
   const listRoute = { spec: listSpec, secret: cursorSecret, toResource: toFault, linksOf: faultLinks }
 
   app.get(
@@ -89,33 +85,9 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
       },
     },
     async (request, reply) => {
-      const idempotencyKey = request.idempotency?.key ?? null
-      const prepared = await prepareFault(db, request.accountId, request.body, bodyFieldErrors(request), { idempotencyKey })
-      // The lookup also found what is stored under the key: a replay answers before any validation error
-      // (the original succeeded, whatever has changed since).
-      if (await replayStored(db, request, reply, prepared.stored)) return reply
-      if ('errors' in prepared) throw new ValidationFailed(prepared.errors)
-      const { values, vehicleArchivedAt: vehicle_archived_at, reservedId } = prepared
-      const outcomeOf = (fault: Fault) => {
-        const links = faultLinks(fault)
-        return { location: links.self, resource: fault, links }
-      }
-      let fault: Fault
-      if (groupWrite) {
-        // SQLite: the fault and the record of this outcome, committed with the creates of the same moment.
-        fault = await groupWrite((run) => {
-          const created = toFault({ ...insertFaultSync(run, db, values), vehicle_archived_at })
-          completeIdempotencySync(run, db, request, outcomeOf(created))
-          return created
-        })
-      } else {
-        // PostgreSQL reserved the id in the lookup, so the fault is known before it is written: one statement
-        // writes it and the record of this outcome (no transaction's BEGIN and COMMIT round trips).
-        if (reservedId === null) throw new Error('the lookup reserved no id')
-        fault = toFault({ ...values, id: reservedId, vehicle_archived_at })
-        await writeWithOutcome(request, outcomeOf(fault), (record) => insertReservedFault(db, { ...values, id: reservedId }, record))
-      }
-      return sendCreated(request, reply, fault, faultLinks(fault))
+      const outcome = await createFault(writer, request, request.body, bodyFieldErrors(request))
+      if ('replayed' in outcome) return sendReplayed(request, reply, outcome.replayed.resource, outcome.replayed.links)
+      return sendCreated(request, reply, outcome.created, faultLinks(outcome.created))
     },
   )
 
