@@ -165,7 +165,9 @@ async function main(): Promise<void> {
         .select(FAULT_COLUMNS)
         .where('account_id', '=', accountId)
         .orderBy('id', 'desc')
-        .limit(request.query.per_page)
+        // A literal, as the product writes it: SQLite re-prepares a statement whose LIMIT is a parameter
+        // at every new binding, work neither needs.
+        .limit(sql.lit(request.query.per_page))
         .execute()
       return { records }
     },

@@ -8,6 +8,7 @@ import postgres from 'postgres'
 import type { Config } from '../config.js'
 import { type GroupWrite, groupCommit } from './group-commit.js'
 import type { DB } from './schema.js'
+import type { ReadValues } from './values.js'
 
 export type Engine = 'sqlite' | 'postgres'
 
@@ -23,6 +24,11 @@ export interface Database {
    * Undefined on PostgreSQL, which groups commits itself.
    */
   groupWrite?: GroupWrite
+  /**
+   * Runs a select outside Kysely's row mapping: its rows as arrays of values (see values.ts), on the same
+   * connection discipline (SQLite: the one connection, never inside another request's open transaction).
+   */
+  readValues: ReadValues
   close(): Promise<void>
 }
 
@@ -68,17 +74,25 @@ const STATEMENT_CACHE_SIZE = 500
  */
 function withStatementCache(sqlite: SQLite.Database) {
   const statements = new Map<string, SQLite.Statement>()
+  const rawStatements = new Map<string, { statement: SQLite.Statement; columns: string[] }>()
+  const cached = <T>(cache: Map<string, T>, text: string, make: () => T): T => {
+    let entry = cache.get(text)
+    if (!entry) {
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string)
+      entry = make()
+      cache.set(text, entry)
+    }
+    return entry
+  }
   return {
     close: () => sqlite.close(),
-    prepare(text: string) {
-      let statement = statements.get(text)
-      if (!statement) {
-        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string)
-        statement = sqlite.prepare(text)
-        statements.set(text, statement)
-      }
-      return statement
-    },
+    prepare: (text: string) => cached(statements, text, () => sqlite.prepare(text)),
+    /** The same, for a select run in raw mode (rows as arrays), with its column names. */
+    prepareRaw: (text: string) =>
+      cached(rawStatements, text, () => {
+        const statement = sqlite.prepare(text).raw(true)
+        return { statement, columns: statement.columns().map((column) => column.name) }
+      }),
   }
 }
 
@@ -97,6 +111,12 @@ function openSqlite(path: string, config: Pick<Config, 'SQLITE_SYNCHRONOUS'>): D
     engine: 'sqlite',
     notices: noNotices,
     groupWrite: groupCommit(db as Kysely<unknown>, statements.prepare),
+    readValues: (query) =>
+      // Through Kysely's connection, which waits while a transaction holds it.
+      db.connection().execute(async () => {
+        const { statement, columns } = statements.prepareRaw(query.sql)
+        return { columns, rows: statement.all(query.parameters as unknown[]) as unknown[][] }
+      }),
     async ping() {
       try {
         sqlite.prepare('select 1').get()
@@ -150,6 +170,11 @@ function openPostgres(url: string): Database {
   return {
     db,
     engine: 'postgres',
+    async readValues(query) {
+      const parameters = query.parameters as postgres.ParameterOrJSON<never>[]
+      const rows = await client.unsafe(query.sql, parameters, { prepare: parameters.length <= MAX_PREPARED_PARAMETERS }).values()
+      return { columns: rows.columns.map((column) => column.name), rows: rows as unknown as unknown[][] }
+    },
     notices: {
       async listen(channel, onNotice) {
         await client.listen(channel, onNotice, onNotice)

@@ -1,7 +1,9 @@
 // Keyset pagination (CONTRACT §6): one page of any Kysely select, its next cursor, and the Fleetio list envelope.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { type Kysely, PostgresAdapter, type SelectQueryBuilder, type SqlBool, sql } from 'kysely'
+import { type SelectQueryBuilder, type SqlBool, sql } from 'kysely'
 import { type TSchema, Type } from 'typebox'
+import type { Database } from '../db/database.js'
+import { recordBuilder } from '../db/values.js'
 import { encodeCursor, type KeysetPosition, type SortDirection } from './cursor.js'
 import { type FilterValue, filteredBy } from './filters.js'
 import { type ListRequest, type ListSort, MAX_PER_PAGE } from './list-query.js'
@@ -88,47 +90,42 @@ function remainingCount<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB
   const { sort, idColumn } = list
   let ordered = query.clearSelect().select(sql.ref(idColumn).as(ROW_ID)).orderBy(sql.ref(sort.column), sort.direction)
   if (sort.column !== idColumn) ordered = ordered.orderBy(sql.ref(idColumn), sort.direction)
-  return sql<number | string>`(select count(*) from (${ordered.limit(REMAINING_COUNT_CAP)}) as remaining_rows)`
+  return sql<number | string>`(select count(*) from (${ordered.limit(sql.lit(REMAINING_COUNT_CAP))}) as remaining_rows)`
 }
 
 /**
  * Runs `query` (filtered and tenant-scoped by the caller; its order and limit are replaced) for one page:
  * per_page + 1 rows in (sort, id) order after the cursor, the extra row only telling that a next page exists.
+ * The rows are read as values (values.ts); the bookkeeping columns, selected last, never enter a record.
  */
 export async function paginate<DB, TB extends keyof DB, O>(
-  db: Kysely<DB>,
+  database: Pick<Database, 'engine' | 'readValues'>,
   query: SelectQueryBuilder<DB, TB, O>,
   list: ListRequest,
 ): Promise<ListPage<O>> {
   const { sort, idColumn, perPage } = list
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter
+  const postgres = database.engine === 'postgres'
   const base = (list.after ? query.where(after(list, list.after, postgres)) : query).clearOrderBy().clearLimit()
   let ordered = base
     .select([sortKey(sort, postgres).as(SORT_KEY), sql.ref(idColumn).as(ROW_ID), remainingCount(base, list).as(REMAINING)])
     .orderBy(sql.ref(sort.column), sort.direction)
   if (sort.column !== idColumn) ordered = ordered.orderBy(sql.ref(idColumn), sort.direction)
-  const rows = (await ordered.limit(perPage + 1).execute()) as Array<
-    O & Record<typeof SORT_KEY | typeof ROW_ID | typeof REMAINING, unknown>
-  >
+  // Limits are literals: SQLite re-prepares a statement whose LIMIT is a parameter at every new binding.
+  const { columns, rows } = await database.readValues(ordered.limit(sql.lit(perPage + 1)).compile())
+  const fields = columns.length - 3
+  const [sortAt, idAt, remainingAt] = [fields, fields + 1, fields + 2]
 
   const page = rows.slice(0, perPage)
   const last = page.at(-1)
   let nextCursor: string | null = null
   if (rows.length > perPage && last) {
-    const value = last[SORT_KEY]
+    const value = last[sortAt]
     if (value === null || value === undefined) throw new Error(`sort column ${sort.column} holds NULL; sortable columns must be NOT NULL`)
-    const position = { value: sort.type === 'integer' ? Number(value) : String(value), id: Number(last[ROW_ID]) }
+    const position = { value: sort.type === 'integer' ? Number(value) : String(value), id: Number(last[idAt]) }
     nextCursor = encodeCursor({ after: position, sort, fingerprint: list.fingerprint }, list.secret)
   }
-  const remaining = nextCursor && last ? Number(last[REMAINING]) : page.length
-  // The bookkeeping columns leave in place, last first: V8 keeps a row fast when its newest property goes,
-  // where copying each row without them (object rest) cost more than the rest of paginate.
-  for (const row of page) {
-    delete (row as Partial<typeof row>)[REMAINING]
-    delete (row as Partial<typeof row>)[ROW_ID]
-    delete (row as Partial<typeof row>)[SORT_KEY]
-  }
-  const records = page as O[]
+  const remaining = nextCursor && last ? Number(last[remainingAt]) : page.length
+  const build = recordBuilder(columns.slice(0, fields))
   return {
     start_cursor: list.startCursor,
     next_cursor: nextCursor,
@@ -137,7 +134,7 @@ export async function paginate<DB, TB extends keyof DB, O>(
     estimated_remaining_count: remaining,
     filtered_by: filteredBy(list.filters),
     sorted_by: [{ [sort.field]: sort.direction }],
-    records,
+    records: page.map(build) as O[],
   }
 }
 

@@ -1,7 +1,7 @@
 // The steps every resource route shares: answering a list page, and loading the row a change applies to.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Kysely, SelectQueryBuilder } from 'kysely'
-import type { Engine } from '../db/database.js'
+import type { SelectQueryBuilder } from 'kysely'
+import type { Database, Engine } from '../db/database.js'
 import { forUpdate } from '../db/locking.js'
 import { assertPreconditions } from './conditional.js'
 import type { CursorSecret } from './cursor.js'
@@ -28,12 +28,12 @@ export interface ListRoute<O, T extends object> {
 export async function answerList<DB, TB extends keyof DB, O, T extends object>(
   request: FastifyRequest,
   reply: FastifyReply,
-  db: Kysely<DB>,
+  database: Pick<Database, 'engine' | 'readValues'>,
   query: SelectQueryBuilder<DB, TB, O>,
   route: ListRoute<O, T>,
 ): Promise<FastifyReply> {
   const list = parseListQuery(request, route.spec, { secret: route.secret, scope: route.scope?.(request) ?? request.accountId })
-  const page = await paginate(db, applyFilters(query, list.filters), list)
+  const page = await paginate(database, applyFilters(query, list.filters), list)
   return sendList(request, reply, { ...page, records: page.records.map(route.toResource) }, route.linksOf)
 }
 

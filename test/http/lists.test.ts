@@ -156,7 +156,7 @@ async function listRoutes(app: FastifyInstance, rows: Seed[]): Promise<void> {
       async (request, reply) => {
         const list = parseListQuery(request, spec, { secret: SECRET })
         const query = db.selectFrom('widgets').select(['id', 'name', 'status', 'size', 'active', 'note'])
-        const page = await paginate(db, applyFilters(query, list.filters), list)
+        const page = await paginate(app.database, applyFilters(query, list.filters), list)
         const records = page.records.map((row) => ({ ...row, active: Boolean(row.active) }))
         return sendList(request, reply, { ...page, records }, (widget) => ({ self: `${path}/${widget.id}` }))
       },

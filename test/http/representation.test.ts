@@ -109,7 +109,7 @@ async function gadgetRoutes(app: FastifyInstance): Promise<void> {
     { schema: { querystring: ListQuerystring, response: { 200: listResponse(Gadget, 'Gadgets') } } },
     async (request, reply) => {
       const list = parseListQuery(request, { idColumn: 'id' }, { secret: 'representation-test' })
-      const page = await paginate(db, applyFilters(db.selectFrom('gadgets').selectAll(), list.filters), list)
+      const page = await paginate(app.database, applyFilters(db.selectFrom('gadgets').selectAll(), list.filters), list)
       return sendList(request, reply, { ...page, records: page.records.map(toGadget) }, linksOf)
     },
   )

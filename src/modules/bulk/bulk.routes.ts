@@ -168,7 +168,7 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) =>
-      answerList(request, reply, db, jobsQuery(db, request.accountId), {
+      answerList(request, reply, app.database, jobsQuery(db, request.accountId), {
         spec: listSpec,
         secret: cursorSecret,
         toResource: toJobSummary,

@@ -60,7 +60,7 @@ export const faultRulesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorS
       },
     },
     async (request, reply) => {
-      return answerList(request, reply, db, faultRulesQuery(db, request.accountId), listRoute)
+      return answerList(request, reply, app.database, faultRulesQuery(db, request.accountId), listRoute)
     },
   )
 

@@ -62,7 +62,7 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
       },
     },
     async (request, reply) => {
-      return answerList(request, reply, db, faultsQuery(db, request.accountId), listRoute)
+      return answerList(request, reply, app.database, faultsQuery(db, request.accountId), listRoute)
     },
   )
 

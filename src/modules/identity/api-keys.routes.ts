@@ -37,7 +37,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecr
     },
     async (request, reply) => {
       const viewer = viewerOf(request)
-      return answerList(request, reply, db, keysQuery(db, request.accountId, viewer), {
+      return answerList(request, reply, app.database, keysQuery(db, request.accountId, viewer), {
         spec: keysList,
         secret,
         toResource: toApiKey,

@@ -28,7 +28,7 @@ export const oauthClientsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: Curso
       },
     },
     async (request, reply) =>
-      answerList(request, reply, db, clientsQuery(db, request.accountId), {
+      answerList(request, reply, app.database, clientsQuery(db, request.accountId), {
         spec: clientsList,
         secret,
         toResource: toClient,

@@ -56,7 +56,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret
     async (request, reply) => {
       const userId = request.principal?.userId ?? 0
       const bound = request.principal?.boundAccountId ?? null
-      return answerList(request, reply, db, accountsOfUserQuery(db, userId, bound), {
+      return answerList(request, reply, app.database, accountsOfUserQuery(db, userId, bound), {
         spec: accountsList,
         secret,
         toResource: (account) => account,
@@ -78,7 +78,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret
       },
     },
     async (request, reply) =>
-      answerList(request, reply, db, membersQuery(db, request.accountId), {
+      answerList(request, reply, app.database, membersQuery(db, request.accountId), {
         spec: membersList,
         secret,
         toResource: toUser,

@@ -73,7 +73,7 @@ export const vehiclesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSec
       },
     },
     async (request, reply) => {
-      return answerList(request, reply, db, vehiclesQuery(db, request.accountId), listRoute)
+      return answerList(request, reply, app.database, vehiclesQuery(db, request.accountId), listRoute)
     },
   )
 
