@@ -6,8 +6,8 @@ import { requestedVersion } from './api-version.js'
 import type { PrincipalCache } from './principal-cache.js'
 import { Problem, problemTypes } from './problem.js'
 import { enforceAccountQuota, type Quota, setRateLimitHeaders } from './rate-limit.js'
-import { routeConfig } from './request-context.js'
-import { addRouteHook } from './route-hooks.js'
+import { useApiVersion } from './request-context.js'
+import { addRouteHook, addRouteHookFor } from './route-hooks.js'
 
 const REALM = 'realm="fleet-faults"'
 const CHALLENGE = `Token ${REALM}, Bearer ${REALM}`
@@ -88,11 +88,14 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
     throw unauthenticated(parsed?.scheme === 'bearer' ? INVALID_TOKEN_CHALLENGE : CHALLENGE)
   }
 
-  // Public routes return at once, without a promise; the rest is async (it reads credentials).
-  app.addHook('onRequest', (request, reply, done) => {
-    const permission = routeConfig(request).permission
-    if (permission === undefined) return done()
-    authenticate(request, reply, permission).then(() => done(), done)
+  // On the routes that declare a permission (public routes and 404s never run it), made per route.
+  addRouteHookFor(app, 'onRequest', (route) => {
+    const permission = route.config?.permission
+    if (permission === undefined) return undefined
+    const changesCredentials = route.config?.changesCredentials === true
+    return (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+      authenticate(request, reply, permission, changesCredentials).then(() => done(), done)
+    }
   })
 
   // A change to credentials empties the cache when it starts, and again once it is committed (the handler
@@ -110,7 +113,7 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
   }
   addRouteHook(app, 'onSend', announce, (route) => route.config?.changesCredentials === true)
 
-  async function authenticate(request: FastifyRequest, reply: FastifyReply, permission: Permission): Promise<void> {
+  async function authenticate(request: FastifyRequest, reply: FastifyReply, permission: Permission, changesCredentials: boolean) {
     reply.header('Cache-Control', 'no-store')
     const failures = await options.failures.counter.peek(request.ip)
     if (failures.remaining === 0) {
@@ -121,7 +124,7 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
     }
     const principal = await identify(request, reply, permission)
     await enforceAccountQuota(reply, principal, options.quota)
-    request.apiVersion = requestedVersion(request.headers['x-api-version']) ?? principal.apiVersion
+    useApiVersion(request, reply, requestedVersion(request.headers['x-api-version']) ?? principal.apiVersion)
     const decision = authorize(principal, permission)
     if (!decision.allowed) {
       const headers: Record<string, string> =
@@ -132,7 +135,7 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
     }
     request.principal = principal
     request.accountId = principal.accountId ?? 0
-    if (routeConfig(request).changesCredentials) options.cache.invalidate()
+    if (changesCredentials) options.cache.invalidate()
   }
 }
 

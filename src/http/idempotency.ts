@@ -14,8 +14,7 @@ import type { Principal } from './access.js'
 import type { Links } from './hal.js'
 import { Problem, problemTypes } from './problem.js'
 import { sendReplayed } from './representation.js'
-import { routeConfig } from './request-context.js'
-import { addRouteHook } from './route-hooks.js'
+import { addRouteHook, addRouteHookFor } from './route-hooks.js'
 import type { Sealer } from './sealing.js'
 
 /** How often expired keys are purged. */
@@ -331,7 +330,7 @@ async function idempotencyPlugin(app: FastifyInstance, options: Policy): Promise
 
   const idempotent = (route: RouteOptions) => route.config?.idempotent !== undefined
   // Before validation: the fingerprint is of the body as sent, before defaults and stripping.
-  const claimKey = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+  const claimKey = (inHandler: boolean) => (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     if (request.accountId === 0) return done()
     let claim: Claim
     try {
@@ -347,7 +346,7 @@ async function idempotencyPlugin(app: FastifyInstance, options: Policy): Promise
     }
     held.set(claim.slot, claim.fingerprint)
     request.idempotency = claim
-    if (routeConfig(request).idempotent === 'in-handler') return done()
+    if (inHandler) return done()
     findRecord
       .first(db, { accountId: claim.accountId, key: claim.key })
       .then((found) => judgeStored(db, claim, found, new Date()))
@@ -357,7 +356,11 @@ async function idempotencyPlugin(app: FastifyInstance, options: Policy): Promise
         else done()
       }, done)
   }
-  addRouteHook(app, 'preValidation', claimKey, idempotent)
+  const claimKeys = { hook: claimKey(false), inHandler: claimKey(true) }
+  addRouteHookFor(app, 'preValidation', (route) => {
+    const mode = route.config?.idempotent
+    return mode === undefined ? undefined : mode === 'in-handler' ? claimKeys.inHandler : claimKeys.hook
+  })
 
   // However the request ended (written, replayed, failed, aborted), the key is free for the next one.
   const releaseKey = (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {

@@ -1,9 +1,9 @@
 // Content negotiation: plain JSON by default, HAL on request, 406 when Accept allows neither.
 import accepts from '@fastify/accepts'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Problem } from './problem.js'
-import { routeConfig } from './request-context.js'
+import { addRouteHook } from './route-hooks.js'
 
 export const JSON_TYPE = 'application/json'
 export const HAL_TYPE = 'application/hal+json'
@@ -24,8 +24,9 @@ declare module 'fastify' {
 async function negotiationPlugin(app: FastifyInstance): Promise<void> {
   await app.register(accepts)
   app.decorateRequest('hal', false)
-  app.addHook('onRequest', (request, reply, done) => {
-    if (request.is404 || routeConfig(request).ownMediaType) return done()
+  // On the routes that answer JSON (not 404s, nor routes with a media type of their own).
+  addRouteHook(app, 'onRequest', negotiate, (route) => route.config?.ownMediaType !== true)
+  function negotiate(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) {
     reply.header('Vary', 'Accept')
     const accept = request.headers.accept
     if (accept === undefined || accept === '*/*' || accept === JSON_TYPE) return done()
@@ -33,7 +34,7 @@ async function negotiationPlugin(app: FastifyInstance): Promise<void> {
     if (chosen === false) return done(notAcceptable)
     request.hal = chosen === HAL_TYPE
     done()
-  })
+  }
 }
 
 export const negotiation = fp(negotiationPlugin, { name: 'negotiation' })
