@@ -63,8 +63,8 @@ export function unsupportedMediaType(request: FastifyRequest): Problem {
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   reply.code(problem.status)
-  for (const [name, value] of Object.entries(problem.headers)) reply.header(name, value)
-  return reply.type('application/problem+json').send(problem.body(reply.request.id))
+  for (const name in problem.headers) reply.header(name, problem.headers[name])
+  return reply.type('application/problem+json').send(problem.json(reply.request.id))
 }
 
 async function errorsPlugin(app: FastifyInstance): Promise<void> {

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, type MetricValueWithName, Registry } from 'prom-client'
+import { addRouteHookFor } from './route-hooks.js'
 
 export interface Metrics {
   registry: Registry
@@ -86,8 +87,14 @@ async function metricsPlugin(app: FastifyInstance, options: { metrics: Metrics }
   const duration = new RequestDurations()
   // prom-client's registry writes any object with its metrics' shape (name, help, type, get).
   registry.registerMetric(duration as never)
+  // Each route's observer knows its pattern (request.routeOptions builds an object on every read); the
+  // global hook counts only what no route matched (404, 405, 501, OPTIONS).
+  addRouteHookFor(app, 'onResponse', (route) => (request, reply, done) => {
+    duration.observe(request.method, route.url, reply.statusCode, reply.elapsedTime / 1000)
+    done()
+  })
   app.addHook('onResponse', (request, reply, done) => {
-    duration.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+    if (request.is404) duration.observe(request.method, 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
   app.get('/metrics', { schema: { hide: true }, config: { ownMediaType: true } }, async (_request, reply) =>

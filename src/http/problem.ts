@@ -113,6 +113,19 @@ export class Problem extends Error {
     this.headers = options.headers ?? {}
   }
 
+  /** The JSON before `instance`, when there are no extensions: most problems are sent as they were built. */
+  #head: string | null | undefined
+
+  /** The body as JSON text (what sendProblem sends). */
+  json(requestId: string): string {
+    this.#head ??=
+      Object.keys(this.extensions).length === 0
+        ? JSON.stringify({ type: this.type, title: this.title, status: this.status, detail: this.detail }).slice(0, -1)
+        : null
+    if (this.#head === null) return JSON.stringify(this.body(requestId))
+    return `${this.#head},"instance":${JSON.stringify(`urn:fleet-faults:request:${requestId}`)}}`
+  }
+
   body(requestId: string): Record<string, unknown> {
     return {
       type: this.type,
