@@ -8,10 +8,29 @@ const SLOT = '\u0000fleet-faults-slot:'
 /** Stands in for the named argument while the query is built; typed as the value it will be. */
 export type Arg<A> = <K extends keyof A & string>(name: K) => A[K]
 
-interface Template<R> {
+export interface Template<R> {
   compiled: CompiledQuery<R>
   /** Per parameter: the argument that fills it, or null for a value fixed when the query was built. */
   slots: (string | null)[]
+}
+
+/** The `arg` that builds a query for compiling once: each argument stands in as a marked parameter. */
+export const slotArg = ((name: string) => `${SLOT}${name}`) as Arg<never>
+
+/** A query compiled with slotArg in its values: what fills each parameter. */
+export function templateOf<R>(compiled: CompiledQuery<R>): Template<R> {
+  const slots = compiled.parameters.map((value) => (typeof value === 'string' && value.startsWith(SLOT) ? value.slice(SLOT.length) : null))
+  return { compiled, slots }
+}
+
+/** The template's query with `args` in its slots. */
+export function fill<R>({ compiled, slots }: Template<R>, args: Readonly<Record<string, unknown>>): CompiledQuery<R> {
+  const parameters = slots.map((name, index) => {
+    if (name === null) return compiled.parameters[index]
+    if (!Object.hasOwn(args, name)) throw new Error(`no value for the query argument ${name}`)
+    return args[name]
+  })
+  return { ...compiled, parameters }
 }
 
 export interface PreparedQuery<DB, A, R> {
@@ -35,20 +54,12 @@ export function preparedQuery<DB, A extends object, R>(build: (db: Kysely<DB>, a
     const adapter = db.getExecutor().adapter
     let template = templates.get(adapter)
     if (!template) {
-      const compiled = build(db, ((name: string) => `${SLOT}${name}`) as Arg<A>).compile()
-      const slots = compiled.parameters.map((value) =>
-        typeof value === 'string' && value.startsWith(SLOT) ? value.slice(SLOT.length) : null,
-      )
-      template = { compiled, slots }
+      template = templateOf(build(db, slotArg as Arg<A>).compile())
       templates.set(adapter, template)
     }
     return template
   }
-  const compile = (db: Kysely<DB>, args: A): CompiledQuery<R> => {
-    const { compiled, slots } = compileFor(db)
-    const parameters = slots.map((name, index) => (name === null ? compiled.parameters[index] : (args as Record<string, unknown>)[name]))
-    return { ...compiled, parameters }
-  }
+  const compile = (db: Kysely<DB>, args: A): CompiledQuery<R> => fill(compileFor(db), args as Record<string, unknown>)
   const execute = (db: Kysely<DB>, args: A) => db.executeQuery<R>(compile(db, args))
   return {
     compile,

@@ -129,27 +129,65 @@ export function parseFilters(query: Readonly<Record<string, unknown>>, spec: Fil
 
 const comparators = { eq: '=', lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
 
-/** Booleans inline as TRUE/FALSE: better-sqlite3 cannot bind a boolean, and both engines read the keyword. */
-const bind = (value: FilterScalar) => (typeof value === 'boolean' ? sql.lit(value) : sql.val(value))
-
 /** `like` is a case-insensitive substring match on both engines; the client's % and _ match themselves. */
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`
 
-function condition({ field, op, value, spec }: AppliedFilter): Expression<SqlBool> {
-  if (spec.where) return spec.where(op, value)
-  const column = sql.ref(spec.column ?? field)
-  if (op === 'like') return sql<SqlBool>`lower(${column}) like lower(${likePattern(String(value))}) escape '\\'`
-  if (op === 'include') return sql<SqlBool>`${column} in (${sql.join((value as FilterScalar[]).map(bind))})`
-  return sql<SqlBool>`${column} ${sql.raw(comparators[op])} ${bind(value as FilterScalar)}`
+/**
+ * The values filter `index` binds, by name: a statement compiled once per shape of list (see paginate)
+ * takes them as its arguments. Booleans are not bound: they are written into the SQL as TRUE/FALSE
+ * (better-sqlite3 cannot bind a boolean), so they belong to the shape (filterShape), as does the value of a
+ * filter that builds its own where-clause.
+ */
+function bindings({ op, value, spec }: AppliedFilter, index: number): [string, FilterScalar][] {
+  if (spec.where) return []
+  if (op === 'like') return [[`filter_${index}`, likePattern(String(value))]]
+  const items = op === 'include' ? (value as FilterScalar[]) : [value as FilterScalar]
+  const named = items.map((item, at) => [op === 'include' ? `filter_${index}_${at}` : `filter_${index}`, item] as [string, FilterScalar])
+  return named.filter(([, item]) => typeof item !== 'boolean')
 }
 
-/** ANDs every filter into the query. */
+/** The arguments of every filter (bindings), for a statement compiled once. */
+export function filterArgs(filters: readonly AppliedFilter[]): Record<string, FilterScalar> {
+  return Object.fromEntries(filters.flatMap(bindings))
+}
+
+/** What a filter adds to a list's shape: the statement differs by field, operator, list length and the unbound values. */
+export function filterShape({ field, op, value, spec }: AppliedFilter): string {
+  if (spec.where) return `${field}.${op}=${JSON.stringify(value)}`
+  const items = Array.isArray(value) ? value : [value]
+  const inline = items.map((item) => (typeof item === 'boolean' ? String(item) : '?'))
+  return `${field}.${op}=${inline.join(',')}`
+}
+
+/** A bound value: the argument named (a value, or its stand-in while a statement is compiled once). */
+export type FilterArg = (name: string) => unknown
+
+function condition(filter: AppliedFilter, index: number, arg: FilterArg): Expression<SqlBool> {
+  const { field, op, value, spec } = filter
+  if (spec.where) return spec.where(op, value)
+  const column = sql.ref(spec.column ?? field)
+  const bind = (item: FilterScalar, name: string) => (typeof item === 'boolean' ? sql.lit(item) : sql.val(arg(name)))
+  if (op === 'like') return sql<SqlBool>`lower(${column}) like lower(${sql.val(arg(`filter_${index}`))}) escape '\\'`
+  if (op === 'include') {
+    const items = (value as FilterScalar[]).map((item, at) => bind(item, `filter_${index}_${at}`))
+    return sql<SqlBool>`${column} in (${sql.join(items)})`
+  }
+  return sql<SqlBool>`${column} ${sql.raw(comparators[op])} ${bind(value as FilterScalar, `filter_${index}`)}`
+}
+
+/** ANDs every filter into the query, its values taken by name from `arg` (by default, the filters' own). */
 export function applyFilters<DB, TB extends keyof DB, O>(
   query: SelectQueryBuilder<DB, TB, O>,
   filters: readonly AppliedFilter[],
+  arg: FilterArg = argsOf(filterArgs(filters)),
 ): SelectQueryBuilder<DB, TB, O> {
-  return filters.reduce((built, filter) => built.where(condition(filter)), query)
+  return filters.reduce((built, filter, index) => built.where(condition(filter, index, arg)), query)
 }
+
+const argsOf =
+  (args: Readonly<Record<string, unknown>>): FilterArg =>
+  (name) =>
+    args[name]
 
 /** The envelope's `filtered_by`: one `{field: {op: value}}` per applied filter. */
 export function filteredBy(filters: readonly AppliedFilter[]): Record<string, Record<string, FilterValue>>[] {

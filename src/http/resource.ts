@@ -3,12 +3,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { SelectQueryBuilder } from 'kysely'
 import type { Database, Engine } from '../db/database.js'
 import { forUpdate } from '../db/locking.js'
+import type { Arg, Template } from '../db/prepared.js'
 import { assertPreconditions } from './conditional.js'
 import type { CursorSecret } from './cursor.js'
-import { applyFilters } from './filters.js'
 import type { Links } from './hal.js'
 import { type ListSpec, parseListQuery } from './list-query.js'
-import { paginate } from './pagination.js'
+import { type ListStatement, paginate } from './pagination.js'
 import { NotFound } from './problem.js'
 import { sendList } from './representation.js'
 
@@ -24,17 +24,27 @@ export interface ListRoute<O, T extends object> {
   scope?(request: FastifyRequest): string | number
 }
 
-/** GET list: the query (tenant-scoped by the caller) filtered, paged by cursor, answered as JSON or HAL. */
-export async function answerList<DB, TB extends keyof DB, O, T extends object>(
+/** GET list: the query (tenant-scoped by the caller; or its ListStatement) filtered, paged by cursor, answered as JSON or HAL. */
+export async function answerList<DB, TB extends keyof DB, O, T extends object, A extends Record<string, unknown> = Record<string, never>>(
   request: FastifyRequest,
   reply: FastifyReply,
   database: Pick<Database, 'engine' | 'readValues'>,
-  query: SelectQueryBuilder<DB, TB, O>,
+  query: SelectQueryBuilder<DB, TB, O> | ListStatement<DB, TB, O, A>,
   route: ListRoute<O, T>,
 ): Promise<FastifyReply> {
   const list = parseListQuery(request, route.spec, { secret: route.secret, scope: route.scope?.(request) ?? request.accountId })
-  const page = await paginate(database, applyFilters(query, list.filters), list)
+  const page = await paginate(database, query, list)
   return sendList(request, reply, { ...page, records: page.records.map(route.toResource) }, route.linksOf)
+}
+
+/**
+ * The statements of a list that depends on its caller only through the account (`build(accountId)`): its
+ * page query is compiled once per shape of list request, then filled with each caller's account.
+ */
+export function accountList<DB, TB extends keyof DB, O>(build: (accountId: number) => SelectQueryBuilder<DB, TB, O>) {
+  const statements = new Map<string, Template<unknown>>()
+  const fromArgs = (arg: Arg<{ accountId: number }>) => build(arg('accountId'))
+  return (accountId: number): ListStatement<DB, TB, O, { accountId: number }> => ({ build: fromArgs, args: { accountId }, statements })
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   sendResource,
   sendUpdated,
 } from '../../http/representation.js'
-import { answerList, loadForChange } from '../../http/resource.js'
+import { accountList, answerList, loadForChange } from '../../http/resource.js'
 import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { messages } from '../../http/validation.js'
 import { deleteFaultRule, faultRulesQuery, findFaultRule, insertFaultRule, toFaultRule, updateFaultRule } from './fault-rules.repository.js'
@@ -47,6 +47,7 @@ function codeTaken(error: unknown): never {
 export const faultRulesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret }) => {
   const { db, engine } = app.database
   const listRoute = { spec: listSpec, secret: cursorSecret, toResource: toFaultRule, linksOf: linksOf }
+  const listOf = accountList((accountId: number) => faultRulesQuery(db, accountId))
 
   app.get(
     '/fault_rules',
@@ -60,7 +61,7 @@ export const faultRulesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorS
       },
     },
     async (request, reply) => {
-      return answerList(request, reply, app.database, faultRulesQuery(db, request.accountId), listRoute)
+      return answerList(request, reply, app.database, listOf(request.accountId), listRoute)
     },
   )
 

@@ -14,7 +14,7 @@ import {
   sendResource,
   sendUpdated,
 } from '../../http/representation.js'
-import { answerList, loadForChange } from '../../http/resource.js'
+import { accountList, answerList, loadForChange } from '../../http/resource.js'
 import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { bodyFieldErrors } from '../../http/validation.js'
 import { deleteFault, faultsQuery, findFault, toFault, updateFault } from './faults.repository.js'
@@ -49,6 +49,7 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
   const { db, engine, groupWrite } = app.database
   const writer = { db, groupWrite, rules: knownRules() }
   const listRoute = { spec: listSpec, secret: cursorSecret, toResource: toFault, linksOf: faultLinks }
+  const listOf = accountList((accountId: number) => faultsQuery(db, accountId))
 
   app.get(
     '/faults',
@@ -62,7 +63,7 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
       },
     },
     async (request, reply) => {
-      return answerList(request, reply, app.database, faultsQuery(db, request.accountId), listRoute)
+      return answerList(request, reply, app.database, listOf(request.accountId), listRoute)
     },
   )
 

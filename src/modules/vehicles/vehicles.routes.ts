@@ -16,7 +16,7 @@ import {
   sendResource,
   sendUpdated,
 } from '../../http/representation.js'
-import { answerList, loadForChange } from '../../http/resource.js'
+import { accountList, answerList, loadForChange } from '../../http/resource.js'
 import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { messages } from '../../http/validation.js'
 import { deleteVehicle, findVehicle, insertVehicle, toVehicle, updateVehicle, vehiclesQuery } from './vehicles.repository.js'
@@ -60,6 +60,7 @@ function nameTaken(error: unknown): never {
 export const vehiclesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecret }> = async (app, { cursorSecret }) => {
   const { db, engine } = app.database
   const listRoute = { spec: listSpec, secret: cursorSecret, toResource: toVehicle, linksOf: linksOf }
+  const listOf = accountList((accountId: number) => vehiclesQuery(db, accountId))
 
   app.get(
     '/vehicles',
@@ -73,7 +74,7 @@ export const vehiclesRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSec
       },
     },
     async (request, reply) => {
-      return answerList(request, reply, app.database, vehiclesQuery(db, request.accountId), listRoute)
+      return answerList(request, reply, app.database, listOf(request.accountId), listRoute)
     },
   )
 
