@@ -11,7 +11,7 @@
 //                      with multi-row INSERTs of `batch` rows, one transaction each: the raw floor of bulk jobs
 //   GET  /ready        200 once the database is migrated and seeded (the harness polls it)
 // Env: DATABASE_URL (a fresh database of its own), BENCH_BASELINE_FAULTS (rows seeded first, default 1000;
-// then ANALYZE on PostgreSQL).
+// then VACUUM ANALYZE on PostgreSQL).
 import Fastify from 'fastify'
 import { type Insertable, sql } from 'kysely'
 import { createDatabase } from '../src/db/database.js'
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     done += n
   }
   // As the product's setup does on PostgreSQL (lib/fleet.ts analyzePg): plans must not depend on autovacuum timing.
-  if (database.engine === 'postgres') await sql`analyze`.execute(db)
+  if (database.engine === 'postgres') await sql`vacuum analyze`.execute(db)
 
   const app = Fastify({ logger: false })
 

@@ -8,6 +8,7 @@ import postgres from 'postgres'
 import type { Config } from '../config.js'
 import { type GroupWrite, groupCommit } from './group-commit.js'
 import type { DB } from './schema.js'
+import { timestamptzFromText } from './timestamps.js'
 import type { ReadValues } from './values.js'
 
 export type Engine = 'sqlite' | 'postgres'
@@ -159,9 +160,18 @@ function openPostgres(url: string): Database {
   const client = postgres(url, {
     max: POSTGRES_POOL_SIZE,
     onnotice: () => {},
-    // int8 (ids, counts) as JS numbers: ids stay far below 2^53.
+    // Sessions in UTC, so timestamptz arrives as UTC text, which the parser below turns into ISO-8601.
+    connection: { TimeZone: 'UTC' },
     types: {
+      // int8 (ids, counts) as JS numbers: ids stay far below 2^53.
       bigint: { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) },
+      // timestamptz as the ISO-8601 text SQLite stores (no Date per value); written as the driver writes a Date.
+      timestamptz: {
+        to: 1184,
+        from: [1184],
+        serialize: (value: Date | string) => (value instanceof Date ? value : new Date(value)).toISOString(),
+        parse: timestamptzFromText,
+      },
     },
   })
   // The dialect accepts a factory of anything with reserve() and end(); the cast is to that shape.

@@ -1,7 +1,8 @@
-// Row types of every table, as Kysely sees them. Timestamps are Date on PostgreSQL, ISO text on SQLite.
+// Row types of every table, as Kysely sees them. Timestamps are ISO text (SQLite; PostgreSQL's timestamptz parser, a Date
+// only for what it does not recognise).
 import type { ColumnType, Generated } from 'kysely'
 
-/** Read as Date (PostgreSQL) or ISO string (SQLite); written as an ISO string. */
+/** Read as an ISO string (a Date for odd PostgreSQL values); written as an ISO string. */
 export type Timestamp = ColumnType<Date | string, string | undefined, string>
 export type NullableTimestamp = ColumnType<Date | string | null, string | null | undefined, string | null>
 

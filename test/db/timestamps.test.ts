@@ -1,0 +1,28 @@
+// timestamptz text from PostgreSQL: the same ISO-8601 a Date would give, without the Date.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { timestamptzFromText } from '../../src/db/timestamps.js'
+
+describe('timestamptzFromText', () => {
+  it('writes what toISOString writes for the same instant, whatever the fraction', () => {
+    const cases: [string, string][] = [
+      ['2026-12-03 16:31:03+00', '2026-12-03T16:31:03.000Z'],
+      ['2026-12-03 16:31:03.1+00', '2026-12-03T16:31:03.100Z'],
+      ['2026-12-03 16:31:03.12+00', '2026-12-03T16:31:03.120Z'],
+      ['2026-12-03 16:31:03.123+00', '2026-12-03T16:31:03.123Z'],
+      ['2024-02-29 23:59:59.999999+00', '2024-02-29T23:59:59.999Z'],
+      ['0001-01-01 00:00:00.5+00', '0001-01-01T00:00:00.500Z'],
+    ]
+    for (const [text, iso] of cases) {
+      assert.equal(timestamptzFromText(text), iso)
+      assert.equal(timestamptzFromText(text), new Date(`${text.replace(' ', 'T')}:00`).toISOString())
+    }
+  })
+
+  it('leaves to a Date what is not UTC text of four-digit years', () => {
+    const other = timestamptzFromText('2026-12-03 18:31:03.5+02')
+    assert.ok(other instanceof Date)
+    assert.equal(other.toISOString(), '2026-12-03T16:31:03.500Z')
+    assert.ok(timestamptzFromText('infinity') instanceof Date)
+  })
+})
