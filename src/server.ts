@@ -1,4 +1,5 @@
 // serve: open and migrate the database, build the app, listen, and drain on SIGTERM/SIGINT.
+import { setFlagsFromString } from 'node:v8'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { type Config, DEFAULT_DATABASE_URL } from './config.js'
@@ -10,6 +11,8 @@ import { demoBanner, seedDemo } from './demo.js'
 const SHUTDOWN_GRACE_MS = 10_000
 
 export async function serve(config: Readonly<Config>, options: { demo: boolean }): Promise<void> {
+  // Read by V8 at each full collection, so it applies from now on (a heap flag, not a start-up one).
+  if (config.HEAP_GROWING_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${config.HEAP_GROWING_PERCENT}`)
   const database = createDatabase(config)
   await migrateToLatest(database.db)
   const app = await buildApp(config, { database })

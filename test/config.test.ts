@@ -15,6 +15,7 @@ describe('loadConfig', () => {
     assert.equal(config.RATE_LIMIT_WINDOW_SECONDS, 60)
     assert.equal(config.BULK_MAX_RECORDS, 1000)
     assert.equal(config.MAINTENANCE_MODE, false)
+    assert.equal(config.HEAP_GROWING_PERCENT, 50)
     assert.equal(config.LOG_LEVEL, 'info')
     assert.ok(Object.isFrozen(config))
   })
@@ -42,6 +43,7 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['RATE_LIMIT_QUOTA', '0'],
     ['REDIS_URL', 'localhost:6379'],
+    ['HEAP_GROWING_PERCENT', '-1'],
   ] as const) {
     it(`rejects ${name}=${value} naming the variable`, () => {
       assert.throws(

@@ -94,11 +94,14 @@ function messageFor(error: ErrorObject): string {
       return params.format === 'date-time' || params.format === 'date' ? messages.invalidDateTime : messages.invalid
     case 'additionalProperties':
       return messages.unknownAttribute
-    case 'type':
+    case 'type': {
       if (error.data === null) return messages.blank
-      if (params.type === 'integer') return typeof error.data === 'number' ? messages.notAnInteger : messages.notANumber
-      if (params.type === 'number') return messages.notANumber
-      return `must be a${params.type === 'object' || params.type === 'array' ? 'n' : ''} ${params.type}`
+      // A nullable field declares `type: [its type, 'null']` (ajv reports it as "integer,null"): name its type.
+      const type = String(params.type).split(',')[0]
+      if (type === 'integer') return typeof error.data === 'number' ? messages.notAnInteger : messages.notANumber
+      if (type === 'number') return messages.notANumber
+      return `must be a${type === 'object' || type === 'array' ? 'n' : ''} ${type}`
+    }
     default:
       return messages.invalid
   }
