@@ -15,7 +15,7 @@ describe('loadConfig', () => {
     assert.equal(config.RATE_LIMIT_WINDOW_SECONDS, 60)
     assert.equal(config.BULK_MAX_RECORDS, 1000)
     assert.equal(config.MAINTENANCE_MODE, false)
-    assert.equal(config.HEAP_GROWING_PERCENT, 50)
+    assert.equal(config.HEAP_GROWING_PERCENT, 100)
     assert.equal(config.LOG_LEVEL, 'info')
     assert.ok(Object.isFrozen(config))
   })
