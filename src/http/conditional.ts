@@ -1,5 +1,5 @@
 // Conditional requests (RFC 9110 §13, CONTRACT §9): strong ETags, 304 on If-None-Match, 412 on a failed If-Match.
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { Problem } from './problem.js'
 
@@ -15,7 +15,7 @@ export type Variant = 'json' | 'hal'
  * keys first cost three times as much, on every GET.)
  */
 export function entityTag(resource: unknown, variant: Variant = 'json'): string {
-  const digest = createHash('sha256').update(JSON.stringify(resource)).digest('base64url').slice(0, 27)
+  const digest = hash('sha256', JSON.stringify(resource), 'base64url').slice(0, 27)
   return `"${digest}${variant === 'hal' ? '-hal' : ''}"`
 }
 

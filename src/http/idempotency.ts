@@ -2,10 +2,10 @@
 // sent meanwhile gets 409; the outcome is written as a row in the write's own transaction (or statement)
 // and replayed after. The unique key per account decides races between replicas: the later write fails
 // whole, writing nothing, and answers 409 (a retry then gets the replay).
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import type { ExpressionBuilder, Kysely, Transaction } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import { isUniqueViolation, violatedConstraint } from '../db/errors.js'
 import type { RunSync } from '../db/group-commit.js'
 import { preparedQuery } from '../db/prepared.js'
@@ -64,11 +64,12 @@ function parseKey(header: string | string[] | undefined): string | undefined {
 /** JSON with sorted keys: the same payload written in another key order is the same request. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value) ?? 'null'
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
+  const object = value as Record<string, unknown>
+  const keys = Object.keys(object).sort()
+  // A flat object (a create's usual body) is JSON.stringify with its keys in order, which is native code.
+  if (keys.every((key) => object[key] === null || typeof object[key] !== 'object')) return JSON.stringify(object, keys)
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical(object[key])}`).join(',')}}`
 }
 
 /**
@@ -83,9 +84,7 @@ export function callerOf(principal: Pick<Principal, 'userId' | 'clientId'> | nul
 /** What makes two requests "the same" for a key: caller, method, path and the body up to key order. */
 export function fingerprint(caller: string, method: string, url: string, body: unknown): string {
   const path = url.split('?', 1)[0]
-  return createHash('sha256')
-    .update(`${caller}\n${method} ${path}\n${canonical(body)}`)
-    .digest('hex')
+  return hash('sha256', `${caller}\n${method} ${path}\n${canonical(body)}`, 'hex')
 }
 
 interface Policy {
@@ -190,18 +189,18 @@ export async function storedOutcome(
   return judgeStored(db, claim, found, new Date(), decodePlain)
 }
 
-/** Columns of the record under `key` for `accountId`, as scalar subqueries a route's lookup can select. */
-export function storedRecordColumns(eb: ExpressionBuilder<DB, never>, accountId: number, key: string) {
-  const record = () => eb.selectFrom('idempotency_keys').where('account_id', '=', accountId).where('key', '=', key)
-  return [
-    record().select('fingerprint').as('stored_fingerprint'),
-    record().select('response_body').as('stored_response_body'),
-    record().select('location').as('stored_location'),
-    record().select('expires_at').as('stored_expires_at'),
-  ] as const
-}
+/**
+ * What a route's lookup selects from the record under a create's key, joined as `stored` (left join
+ * idempotency_keys as stored on its account and key): the columns of StoredRecordColumns.
+ */
+export const storedRecordSelection = [
+  'stored.fingerprint as stored_fingerprint',
+  'stored.response_body as stored_response_body',
+  'stored.location as stored_location',
+  'stored.expires_at as stored_expires_at',
+] as const
 
-/** The columns storedRecordColumns adds to a row (all null when nothing is stored under the key). */
+/** The columns of storedRecordSelection (all null when nothing is stored under the key). */
 export interface StoredRecordColumns {
   stored_fingerprint: string | null
   stored_response_body: string | null
@@ -209,7 +208,7 @@ export interface StoredRecordColumns {
   stored_expires_at: Date | string | null
 }
 
-/** The record from the columns of storedRecordColumns, if there was one. */
+/** The record from the columns of storedRecordSelection, if there was one. */
 export function storedRecordOf(row: Partial<StoredRecordColumns>): StoredRecord | undefined {
   if (row.stored_fingerprint == null) return undefined
   return {
@@ -228,8 +227,20 @@ export function pendingRecord(request: FastifyRequest): Omit<OutcomeRecord, 'res
     account_id: claim.accountId,
     key: claim.key,
     fingerprint: claim.fingerprint,
-    expires_at: new Date(Date.now() + claim.policy.ttlHours * 3_600_000).toISOString(),
+    expires_at: expiresAt(claim.policy.ttlHours),
   }
+}
+
+/** The last expiry written, by the second it was computed in: keys live hours, a second of it is no matter. */
+let expiry = { second: -1, ttlHours: 0, at: '' }
+
+/** When a key recorded now expires, as ISO text (toISOString is a visible share of a keyed create). */
+function expiresAt(ttlHours: number): string {
+  const second = Math.floor(Date.now() / 1000)
+  if (second !== expiry.second || ttlHours !== expiry.ttlHours) {
+    expiry = { second, ttlHours, at: new Date(second * 1000 + ttlHours * 3_600_000).toISOString() }
+  }
+  return expiry.at
 }
 
 /** The record of `outcome` for the key `request` holds, sealed; null when it holds none. */

@@ -3,7 +3,7 @@ import { type Insertable, type Kysely, sql, type Transaction } from 'kysely'
 import type { RunSync } from '../../db/group-commit.js'
 import { type Arg, preparedQuery } from '../../db/prepared.js'
 import { type DB, type FaultsTable, type PriorityHandling, toIso } from '../../db/schema.js'
-import { type OutcomeRecord, type StoredRecordColumns, storedRecordColumns, storedRecordOf } from '../../http/idempotency.js'
+import { type OutcomeRecord, type StoredRecordColumns, storedRecordOf, storedRecordSelection } from '../../http/idempotency.js'
 import type { Fault, UpdateFault } from './faults.schemas.js'
 
 /** The columns of a fault row as stored (vehicle_archived_at comes from its vehicle). */
@@ -76,22 +76,28 @@ export async function findFault(db: Kysely<DB>, accountId: number, id: number): 
   return findFaultQuery.first(db, { accountId, id })
 }
 
-/** The vehicle (if it is the account's) and the rule a code matches (if the account has one), in one round trip. */
+/**
+ * The vehicle (if it is the account's), the rule a code matches (if the account has one) and what is stored
+ * under the create's key, in one round trip: outer joins to one row, each a unique key's lookup.
+ */
 const lookupQuery = preparedQuery<DB, { accountId: number; vehicleId: number; code: string; idempotencyKey: string }, LookupRow>(
   (db, arg) =>
-    db.selectNoFrom((eb) => {
-      const vehicle = () => eb.selectFrom('vehicles').where('account_id', '=', arg('accountId')).where('id', '=', arg('vehicleId'))
-      const rule = () => eb.selectFrom('fault_rules').where('account_id', '=', arg('accountId')).where('code', '=', arg('code'))
-      return [
-        vehicle().select('id').as('vehicle_id'),
-        vehicle().select('archived_at').as('archived_at'),
-        rule().select('id').as('rule_id'),
-        rule().select('name').as('rule_name'),
-        rule().select('description').as('rule_description'),
-        rule().select('priority_handling').as('priority_handling'),
-        ...storedRecordColumns(eb, arg('accountId'), arg('idempotencyKey')),
-      ]
-    }),
+    db
+      .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('lookup'))
+      .leftJoin('vehicles', (join) => join.on('vehicles.account_id', '=', arg('accountId')).on('vehicles.id', '=', arg('vehicleId')))
+      .leftJoin('fault_rules', (join) => join.on('fault_rules.account_id', '=', arg('accountId')).on('fault_rules.code', '=', arg('code')))
+      .leftJoin('idempotency_keys as stored', (join) =>
+        join.on('stored.account_id', '=', arg('accountId')).on('stored.key', '=', arg('idempotencyKey')),
+      )
+      .select([
+        'vehicles.id as vehicle_id',
+        'vehicles.archived_at as archived_at',
+        'fault_rules.id as rule_id',
+        'fault_rules.name as rule_name',
+        'fault_rules.description as rule_description',
+        'fault_rules.priority_handling as priority_handling',
+        ...storedRecordSelection,
+      ]),
 )
 interface LookupRow extends StoredRecordColumns {
   vehicle_id: number | null

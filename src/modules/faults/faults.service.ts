@@ -182,8 +182,9 @@ async function createInGroup(
   const { values, vehicleArchivedAt } = found
   const created = await groupWrite((run) => {
     const row = insertFaultSync(run, db, values)
-    const record = plainOutcomeRecord(request, `${FAULTS_PATH}/${row.id}`, faultRecordBody(row, vehicleArchivedAt))
-    completeIdempotencySync(run, db, record)
+    if (request.idempotency) {
+      completeIdempotencySync(run, db, plainOutcomeRecord(request, `${FAULTS_PATH}/${row.id}`, faultRecordBody(row, vehicleArchivedAt)))
+    }
     return toFault({ ...row, vehicle_archived_at: vehicleArchivedAt })
   })
   return { created }
