@@ -74,3 +74,36 @@ export function preparedQuery<DB, A extends object, R>(build: (db: Kysely<DB>, a
     },
   }
 }
+
+/**
+ * A multi-row INSERT of `columns` into `table`, compiled once per dialect and row count and then only
+ * filled: Kysely builds and compiles a node for every value, a tenth of a bulk batch's CPU for 250 rows.
+ * `run` executes it on `db` (the database or a transaction) and answers the `returning` columns.
+ */
+export function rowsInsert<DB, R>(
+  build: (db: Kysely<DB>, rows: Record<string, unknown>[]) => Compilable<R>,
+  columns: readonly string[],
+): (db: Kysely<DB>, rows: readonly Record<string, unknown>[]) => Promise<R[]> {
+  const templates = new WeakMap<DialectAdapter, Map<number, CompiledQuery<R>>>()
+  /** Row counts remembered per dialect; a batch leaves one or two, invalid records a few more. */
+  const MAX_COUNTS = 64
+  return async (db, rows) => {
+    const adapter = db.getExecutor().adapter
+    let byCount = templates.get(adapter)
+    if (!byCount) {
+      byCount = new Map()
+      templates.set(adapter, byCount)
+    }
+    let template = byCount.get(rows.length)
+    if (!template) {
+      const placeholders = rows.map(() => Object.fromEntries(columns.map((column) => [column, null])))
+      template = build(db, placeholders).compile()
+      if (template.parameters.length !== rows.length * columns.length) throw new Error('rowsInsert: a value is not a parameter')
+      if (byCount.size >= MAX_COUNTS) byCount.clear()
+      byCount.set(rows.length, template)
+    }
+    const parameters: unknown[] = []
+    for (const row of rows) for (const column of columns) parameters.push(row[column] ?? null)
+    return (await db.executeQuery<R>({ ...template, parameters })).rows
+  }
+}

@@ -81,13 +81,14 @@ async function createFaults(trx: Transaction<DB>, job: ClaimedJob, records: read
     references.flatMap((ref) => (ref.code === undefined ? [] : [ref.code])),
   )
   const valid: ValidRecord<NewFault>[] = []
+  const now = new Date().toISOString()
   pending.forEach((item, position) => {
     const { vehicleId, code } = references[position] ?? {}
     const found = {
       vehicle: vehicleId === undefined ? undefined : vehicles.get(vehicleId),
       rule: code === undefined ? undefined : rules.get(code),
     }
-    const prepared = buildFault(job.account_id, item.input, item.errors, found)
+    const prepared = buildFault(job.account_id, item.input, item.errors, found, { now })
     if ('errors' in prepared) results.push(invalid(item.index, prepared.errors))
     else valid.push({ index: item.index, value: prepared.values })
   })

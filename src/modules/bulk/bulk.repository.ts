@@ -1,8 +1,9 @@
 // Bulk job rows: the job, its stored records and its results, always within one account; the API shapes.
 import type { Kysely, Selectable, Transaction } from 'kysely'
+import { rowsInsert } from '../../db/prepared.js'
 import type { BulkJobsTable, BulkOperation, BulkResource, DB } from '../../db/schema.js'
 import { toIso } from '../../db/schema.js'
-import type { NewFault } from '../faults/faults.repository.js'
+import { faultValueColumns, type NewFault } from '../faults/faults.repository.js'
 import type { FaultLookup } from '../faults/faults.service.js'
 import { vehicleRow } from '../vehicles/vehicles.repository.js'
 import type { CreateVehicle } from '../vehicles/vehicles.schemas.js'
@@ -152,25 +153,35 @@ export async function loadJob(db: Kysely<DB>, accountId: number, id: number): Pr
   return row && toJob(row, await findResults(db, row.id))
 }
 
+const RESULT_COLUMNS = ['job_id', 'index', 'status', 'record_id', 'errors'] as const
+const insertResultRows = rowsInsert<DB, never>((db, rows) => db.insertInto('bulk_job_results').values(rows as never), RESULT_COLUMNS)
+
 export async function insertResults(trx: Transaction<DB>, jobId: number, results: readonly BulkResult[]): Promise<void> {
   if (results.length === 0) return
-  await trx
-    .insertInto('bulk_job_results')
-    .values(
-      results.map((result) => ({
-        job_id: jobId,
-        index: result.index,
-        status: result.status,
-        record_id: result.id ?? null,
-        errors: result.errors ? JSON.stringify(result.errors) : null,
-      })),
-    )
-    .execute()
+  await insertResultRows(
+    trx,
+    results.map((result) => ({
+      job_id: jobId,
+      index: result.index,
+      status: result.status,
+      record_id: result.id ?? null,
+      errors: result.errors ? JSON.stringify(result.errors) : null,
+    })),
+  )
 }
 
 /** Faults in one statement, as insertFaults writes them, returning only what a result needs: the ids. */
+const insertFaultRows = rowsInsert<DB, { id: number }>(
+  (db, rows) =>
+    db
+      .insertInto('faults')
+      .values(rows as never)
+      .returning('id'),
+  faultValueColumns,
+)
+
 export async function insertFaultIds(trx: Transaction<DB>, values: readonly NewFault[]) {
-  return trx.insertInto('faults').values(values).returning('id').execute()
+  return insertFaultRows(trx, values as unknown as Record<string, unknown>[])
 }
 
 /** Vehicles in one statement, as insertVehicle writes one; the caller has made sure the names are free. */

@@ -140,7 +140,8 @@ export async function insertFaults(db: Kysely<DB>, values: NewFault[]) {
 
 /** Every column of a new fault but its id: what prepareFault builds. */
 export type FaultValues = { [K in Exclude<keyof NewFault, 'id'>]-?: Exclude<NewFault[K], undefined> }
-const faultValueColumns = [...FAULT_COLUMNS.filter((column) => column !== 'id')] as (keyof FaultValues)[]
+/** The columns of a new fault but its id, in FAULT_COLUMNS order. */
+export const faultValueColumns = [...FAULT_COLUMNS.filter((column) => column !== 'id')] as (keyof FaultValues)[]
 
 /** The fault's columns filled from the same-named arguments of a prepared query. */
 const valuesOf = <A extends FaultValues>(arg: Arg<A>) =>

@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { GroupWrite } from '../../db/group-commit.js'
-import type { DB } from '../../db/schema.js'
+import { type DB, toIso } from '../../db/schema.js'
 import {
   completeIdempotencySync,
   pendingRecord,
@@ -51,6 +51,8 @@ export type FaultLookup = Pick<Awaited<ReturnType<typeof lookupForFault>>, 'vehi
 interface PrepareOptions {
   idempotencyKey?: string | null
   isSample?: boolean
+  /** The creation time (ISO); a bulk batch gives its records one. */
+  now?: string
 }
 
 /** What `input` asks to look up: its vehicle id and code, unless the schema already found them invalid. */
@@ -106,7 +108,7 @@ export function buildFault(
 
 /** A new fault's row (but its id) from what was sent and the rule its code matched. */
 export function faultValues(accountId: number, input: CreateFault, rule: FaultRule, options: PrepareOptions = {}): FaultValues {
-  const now = new Date().toISOString()
+  const now = options.now ?? new Date().toISOString()
   return {
     account_id: accountId,
     vehicle_id: input.vehicle_id,
@@ -115,7 +117,8 @@ export function faultValues(accountId: number, input: CreateFault, rule: FaultRu
     count: input.count ?? 1,
     description: present(rule.description) ? rule.description : (input.description ?? null),
     external_id: input.external_id ?? null,
-    last_occurred_at: input.last_occurred_at ? new Date(input.last_occurred_at).toISOString() : now,
+    // In UTC with milliseconds, as stored: a value already written so is kept as it is.
+    last_occurred_at: input.last_occurred_at ? toIso(input.last_occurred_at) : now,
     name: present(rule.name) ? rule.name : (input.name ?? null),
     status: rule.priority_handling === 'ignore' ? 'ignored' : (input.status ?? 'open'),
     source: input.source ?? 'api',
