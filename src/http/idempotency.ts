@@ -27,7 +27,7 @@ declare module 'fastify' {
     /**
      * The route creates something and honours Idempotency-Key. `true`: a hook replays a stored outcome
      * before validation; 'in-handler': the handler looks it up in its own first query and calls
-     * replayStored (one round trip fewer on the hottest create).
+     * storedOutcome (one round trip fewer on the hottest create).
      */
     idempotent?: true | 'in-handler'
   }
