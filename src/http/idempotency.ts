@@ -67,9 +67,16 @@ function canonical(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
   const object = value as Record<string, unknown>
   const keys = Object.keys(object).sort()
-  // A flat object (a create's usual body) is JSON.stringify with its keys in order, which is native code.
-  if (keys.every((key) => object[key] === null || typeof object[key] !== 'object')) return JSON.stringify(object, keys)
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical(object[key])}`).join(',')}}`
+  // A flat object (a create's usual body) is a copy with its keys in order, written by native code.
+  const sorted: Record<string, unknown> = {}
+  for (const key of keys) {
+    const member = object[key]
+    if ((member !== null && typeof member === 'object') || key === '__proto__') {
+      return `{${keys.map((name) => `${JSON.stringify(name)}:${canonical(object[name])}`).join(',')}}`
+    }
+    sorted[key] = member
+  }
+  return JSON.stringify(sorted)
 }
 
 /**
@@ -243,12 +250,23 @@ function expiresAt(ttlHours: number): string {
   return expiry.at
 }
 
+/** The row recording `body` (sealed, or a plain record) and `location` under the key `claim` holds. */
+function recordOf(claim: Claim, location: string, body: string): OutcomeRecord {
+  return {
+    account_id: claim.accountId,
+    key: claim.key,
+    fingerprint: claim.fingerprint,
+    response_body: body,
+    location,
+    expires_at: expiresAt(claim.policy.ttlHours),
+  }
+}
+
 /** The record of `outcome` for the key `request` holds, sealed; null when it holds none. */
 export function outcomeRecord(request: FastifyRequest, outcome: StoredOutcome): OutcomeRecord | null {
-  const pending = pendingRecord(request)
-  if (!pending || !request.idempotency) return null
-  const sealed = request.idempotency.policy.sealer.seal(JSON.stringify({ resource: outcome.resource, links: outcome.links }))
-  return { ...pending, response_body: sealed, location: outcome.location }
+  const claim = request.idempotency
+  if (!claim) return null
+  return recordOf(claim, outcome.location, claim.policy.sealer.seal(JSON.stringify({ resource: outcome.resource, links: outcome.links })))
 }
 
 /**
@@ -256,8 +274,7 @@ export function outcomeRecord(request: FastifyRequest, outcome: StoredOutcome): 
  * body never looks like) and read back by the route's PlainOutcomeDecoder; null when `request` holds no key.
  */
 export function plainOutcomeRecord(request: FastifyRequest, location: string, body: string): OutcomeRecord | null {
-  const pending = pendingRecord(request)
-  return pending && { ...pending, response_body: body, location }
+  return request.idempotency && recordOf(request.idempotency, location, body)
 }
 
 /**
@@ -327,10 +344,33 @@ export async function createOnce<T extends object>(
   })
 }
 
-/** Deletes keys past their expiry; returns how many. Runs in the background every few minutes. */
-export async function purgeExpiredKeys(db: Kysely<DB>, now = new Date()): Promise<number> {
-  const result = await db.deleteFrom('idempotency_keys').where('expires_at', '<', now.toISOString()).executeTakeFirst()
-  return Number(result.numDeletedRows)
+/** Keys a purge deletes per statement: SQLite serves every request on one connection, which a delete holds. */
+const PURGE_BATCH = 1000
+
+/**
+ * Deletes keys past their expiry, `batch` at a time with a turn of the event loop between, so requests
+ * go on meanwhile (a busy day leaves hundreds of thousands); returns how many. Runs in the background
+ * every few minutes.
+ */
+export async function purgeExpiredKeys(db: Kysely<DB>, now = new Date(), batch = PURGE_BATCH): Promise<number> {
+  const cutoff = now.toISOString()
+  let purged = 0
+  for (;;) {
+    const expired = db
+      .selectFrom('idempotency_keys')
+      .select(['account_id', 'key'])
+      .where('expires_at', '<', cutoff)
+      .limit(batch)
+      .$asTuple('account_id', 'key')
+    const result = await db
+      .deleteFrom('idempotency_keys')
+      .where(({ eb, refTuple }) => eb(refTuple('account_id', 'key'), 'in', expired))
+      .executeTakeFirst()
+    const deleted = Number(result.numDeletedRows)
+    purged += deleted
+    if (deleted < batch) return purged
+    await new Promise((resolve) => setImmediate(resolve))
+  }
 }
 
 async function idempotencyPlugin(app: FastifyInstance, options: Policy): Promise<void> {

@@ -162,6 +162,25 @@ describe(`Idempotency-Key (${engine})`, () => {
     assert.equal(left.length, 0)
   })
 
+  it('purges expired keys in batches, and only expired ones', async () => {
+    const db = t.app.database.db
+    const keys = Array.from({ length: 7 }, (_, n) => `purge-${n}`)
+    for (const key of [...keys, 'purge-kept']) assert.equal((await post({ vehicle_id: vehicleId, code: 'P0420' }, key)).statusCode, 201)
+    await db
+      .updateTable('idempotency_keys')
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('key', 'in', keys)
+      .execute()
+    // 7 expired keys, 3 a statement: three statements, the last one short.
+    assert.equal(await purgeExpiredKeys(db, new Date(), 3), 7)
+    const left = await db.selectFrom('idempotency_keys').select('key').where('key', 'like', 'purge-%').execute()
+    assert.deepEqual(
+      left.map((row) => row.key),
+      ['purge-kept'],
+    )
+    assert.equal(await purgeExpiredKeys(db, new Date(), 3), 0)
+  })
+
   it('creates exactly one record when the same key arrives many times at once', async () => {
     const before = await faultCount()
     const responses = await Promise.all(Array.from({ length: 8 }, () => post({ vehicle_id: vehicleId, code: 'P0420', count: 4 }, 'race-1')))
@@ -331,5 +350,23 @@ describe(`Idempotency-Key on identity creates (${engine})`, () => {
     } finally {
       await t.close()
     }
+  })
+})
+
+describe('the fingerprint of a keyed request', () => {
+  const print = (body: unknown, path = '/api/v1/faults') => fingerprint('user:1', 'POST', path, body)
+  it('is the same for the same payload in any key order, nested objects included', () => {
+    const body = { b: 1, a: 'x', c: { z: [1, { y: 2, x: null }], w: true } }
+    assert.equal(print(body), print({ c: { w: true, z: [1, { x: null, y: 2 }] }, a: 'x', b: 1 }))
+    assert.equal(print({ b: 2, a: 1 }), print({ a: 1, b: 2 }))
+  })
+  it('differs for another value, nesting, path or caller, but not for the query string', () => {
+    const base = print({ a: 1, b: [1, 2] })
+    assert.notEqual(base, print({ a: 2, b: [1, 2] }))
+    assert.notEqual(base, print({ a: 1, b: [2, 1] }), 'array order is meaningful')
+    assert.notEqual(base, print({ a: 1, b: { 0: 1, 1: 2 } }))
+    assert.notEqual(base, print({ a: 1, b: [1, 2] }, '/api/v1/vehicles'))
+    assert.equal(base, print({ a: 1, b: [1, 2] }, '/api/v1/faults?x=1'), 'the query is not part of it')
+    assert.notEqual(base, fingerprint('user:2', 'POST', '/api/v1/faults', { a: 1, b: [1, 2] }), 'another caller')
   })
 })
