@@ -152,6 +152,7 @@ function aggregate(states: readonly State[], defaultConnections: number): Scenar
       rssMaxMb: maxOrNull(runs.map((r) => r.rssMaxMb)),
       baseline: sc.baseline ?? null,
       ratio: null as number | null,
+      ratioOfMedians: null as number | null,
       target: sc.target ?? null,
       connections: sc.connections ?? defaultConnections,
       p50Ratio: null as number | null,
@@ -174,9 +175,12 @@ function aggregate(states: readonly State[], defaultConnections: number): Scenar
   const byId = new Map(partial.map((r) => [r.id, r]))
   return partial.map(({ skip, error, ...r }) => {
     const base = r.baseline ? byId.get(r.baseline) : undefined
-    if (r.rps !== null && base?.rps) r.ratio = r.rps / base.rps
-    if (r.p50 !== null && base?.p50) r.p50Ratio = r.p50 / base.p50
-    if (r.p99 !== null && base?.p99) r.p99Ratio = r.p99 / base.p99
+    if (base) {
+      r.ratio = pairedRatio(r.runs, base.runs, (run) => run.rps)
+      r.ratioOfMedians = r.rps !== null && base.rps ? r.rps / base.rps : null
+      r.p50Ratio = pairedRatio(r.runs, base.runs, (run) => run.p50)
+      r.p99Ratio = pairedRatio(r.runs, base.runs, (run) => run.p99)
+    }
     if (skip) r.verdict = 'SKIP'
     else if (error || r.probe || r.unexpected > 0 || r.rps === null) {
       r.verdict = 'ERROR'
@@ -188,6 +192,27 @@ function aggregate(states: readonly State[], defaultConnections: number): Scenar
     }
     return r
   })
+}
+
+/**
+ * The scenario's value ÷ its baseline's, per round, and the median of those: a round runs the two one after
+ * the other, so a slow spell of the machine (which moves both) cancels out, where the ratio of the two
+ * medians can pair a fast round of one with a slow round of the other. Null without a value on either side;
+ * the ratio of the medians when the two have not run the same rounds.
+ */
+function pairedRatio(runs: readonly RunSample[], baseRuns: readonly RunSample[], value: (run: RunSample) => number | null): number | null {
+  const ratios: number[] = []
+  if (runs.length === baseRuns.length) {
+    runs.forEach((run, round) => {
+      const own = value(run)
+      const base = value(baseRuns[round] as RunSample)
+      if (own !== null && base) ratios.push(own / base)
+    })
+  }
+  if (ratios.length === runs.length && ratios.length > 0) return median(ratios)
+  const own = median(present(runs.map(value)))
+  const base = median(present(baseRuns.map(value)))
+  return own !== null && base ? own / base : null
 }
 
 /** PASS when every criterion the scenario sets holds (ratio, p50/p99 vs the baseline's, RSS); '-' when it sets none. */

@@ -130,10 +130,13 @@ export interface ScenarioResult {
   /** Max server RSS seen across all runs of the scenario. */
   rssMaxMb: number | null
   baseline: string | null
+  /** Median over rounds of this scenario's rate ÷ its baseline's in the same round. */
   ratio: number | null
+  /** The median rate ÷ the baseline's median rate, kept in the JSON for comparison. */
+  ratioOfMedians: number | null
   target: number | null
   connections: number
-  /** p50 and p99 ÷ the baseline's (median p50s, median p99s). */
+  /** p50 and p99 ÷ the baseline's, paired by round as `ratio` is. */
   p50Ratio: number | null
   p99Ratio: number | null
   p50Factor: number | null
