@@ -50,14 +50,16 @@ export function accountList<DB, TB extends keyof DB, O>(build: (accountId: numbe
 /**
  * The row a PATCH or DELETE changes, inside its transaction: locked until the transaction ends (so two
  * changes with one ETag cannot both pass), 404 when absent, then 412 when If-Match no longer names it.
+ * `lockOf`: the table of the changed row, when the query joins others for display.
  */
 export async function loadForChange<DB, TB extends keyof DB, O>(
   request: FastifyRequest,
   query: SelectQueryBuilder<DB, TB, O>,
   engine: Engine,
   toResource: (row: O) => object,
+  lockOf?: TB & string,
 ): Promise<O> {
-  const row = (await forUpdate(query, engine).executeTakeFirst()) as O | undefined
+  const row = (await forUpdate(query, engine, lockOf).executeTakeFirst()) as O | undefined
   if (!row) throw new NotFound()
   assertPreconditions(request, toResource(row))
   return row

@@ -57,14 +57,17 @@ export function toFault(row: FaultRow): Fault {
   }
 }
 
-/** The account's faults with their vehicle's archived_at (a subquery, not a join: counting a list skips it). */
+/**
+ * The account's faults with their vehicle's archived_at. A left join on the vehicle's primary key: both
+ * engines drop it where no vehicle column is used (a list's count), and PostgreSQL looks each vehicle up
+ * once per page (Memoize) where a correlated subquery ran once per row.
+ */
 export function faultsQuery(db: Kysely<DB>, accountId: number) {
   return db
     .selectFrom('faults')
+    .leftJoin('vehicles', 'vehicles.id', 'faults.vehicle_id')
     .select(faultColumns)
-    .select((eb) =>
-      eb.selectFrom('vehicles').select('vehicles.archived_at').whereRef('vehicles.id', '=', 'faults.vehicle_id').as('vehicle_archived_at'),
-    )
+    .select('vehicles.archived_at as vehicle_archived_at')
     .where('faults.account_id', '=', accountId)
 }
 

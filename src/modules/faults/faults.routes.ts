@@ -141,6 +141,7 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
           faultsQuery(trx, request.accountId).where('faults.id', '=', request.params.id),
           engine,
           toFault,
+          'faults',
         )
         const normalized = lastOccurredAt === undefined ? {} : { last_occurred_at: new Date(lastOccurredAt).toISOString() }
         await updateFault(trx, request.accountId, current.id, { ...changes, ...normalized })
@@ -165,6 +166,7 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
           faultsQuery(trx, request.accountId).where('faults.id', '=', request.params.id),
           engine,
           toFault,
+          'faults',
         )
         await deleteFault(trx, request.accountId, current.id)
       })
