@@ -6,6 +6,5 @@ import type { Engine } from './database.js'
  * query joins others (PostgreSQL refuses to lock the nullable side of an outer join).
  */
 export function forUpdate<Q extends { forUpdate(of?: T): Q }, T>(query: Q, engine: Engine, of?: T): Q {
-  if (engine !== 'postgres') return query
-  return of === undefined ? query.forUpdate() : query.forUpdate(of)
+  return engine === 'postgres' ? query.forUpdate(of) : query
 }
