@@ -1,6 +1,7 @@
 // timestamptz text from PostgreSQL: the same ISO-8601 a Date would give, without the Date.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { toIso } from '../../src/db/schema.js'
 import { timestamptzFromText } from '../../src/db/timestamps.js'
 
 describe('timestamptzFromText', () => {
@@ -24,5 +25,25 @@ describe('timestamptzFromText', () => {
     assert.ok(other instanceof Date)
     assert.equal(other.toISOString(), '2026-12-03T16:31:03.500Z')
     assert.ok(timestamptzFromText('infinity') instanceof Date)
+  })
+})
+
+describe('toIso', () => {
+  it('passes the ISO-8601 both engines store, and what the PostgreSQL parser writes, unchanged', () => {
+    assert.equal(toIso('2026-12-03T16:31:03.123Z'), '2026-12-03T16:31:03.123Z')
+    const read = timestamptzFromText('2026-12-03 16:31:03.1+00')
+    assert.equal(toIso(read), '2026-12-03T16:31:03.100Z')
+    assert.equal(toIso(null), null)
+    assert.equal(toIso(new Date('2026-12-03T16:31:03.5Z')), '2026-12-03T16:31:03.500Z')
+  })
+
+  it('rewrites any other form of an instant as toISOString does', () => {
+    const cases: [string, string][] = [
+      ['2026-12-03T16:31:03Z', '2026-12-03T16:31:03.000Z'],
+      ['2026-12-03 16:31:03.123Z', '2026-12-03T16:31:03.123Z'],
+      ['2026-12-03T18:31:03.123+02:00', '2026-12-03T16:31:03.123Z'],
+      ['2026-12-03T16:31:03.123456Z', '2026-12-03T16:31:03.123Z'],
+    ]
+    for (const [text, iso] of cases) assert.equal(toIso(text), iso)
   })
 })
