@@ -127,8 +127,10 @@ function pageQuery<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB,
   const { sort, idColumn, perPage } = list
   const filtered = applyFilters(query, list.filters, arg)
   const base = (list.after ? filtered.where(after(list, postgres, arg)) : filtered).clearOrderBy().clearLimit()
+  // Sorted by id, the id is the sort key: it is not read twice.
+  const bookkeeping = sort.column === idColumn ? [] : [sortKey(sort, postgres).as(SORT_KEY)]
   let ordered = base
-    .select([sortKey(sort, postgres).as(SORT_KEY), sql.ref(idColumn).as(ROW_ID), remainingCount(base, list).as(REMAINING)])
+    .select([...bookkeeping, sql.ref(idColumn).as(ROW_ID), remainingCount(base, list).as(REMAINING)])
     .orderBy(sql.ref(sort.column), sort.direction)
   if (sort.column !== idColumn) ordered = ordered.orderBy(sql.ref(idColumn), sort.direction)
   // Limits are literals: SQLite re-prepares a statement whose LIMIT is a parameter at every new binding.
@@ -158,7 +160,8 @@ function pageStatement<DB, TB extends keyof DB, O, A extends Record<string, unkn
 /**
  * Runs `source` (tenant-scoped by the caller; its order and limit are replaced), filtered, for one page:
  * per_page + 1 rows in (sort, id) order after the cursor, the extra row only telling that a next page exists.
- * The rows are read as values (values.ts); the bookkeeping columns, selected last, never enter a record.
+ * The rows are read as values (values.ts); the bookkeeping columns (the sort key unless the sort is by id, the
+ * id, the remaining count), selected last, never enter a record.
  */
 export async function paginate<DB, TB extends keyof DB, O, A extends Record<string, unknown> = Record<string, never>>(
   database: Pick<Database, 'engine' | 'readValues'>,
@@ -168,8 +171,9 @@ export async function paginate<DB, TB extends keyof DB, O, A extends Record<stri
   const { sort, perPage } = list
   const postgres = database.engine === 'postgres'
   const { columns, rows } = await database.readValues(pageStatement(source, list, postgres))
-  const fields = columns.length - 3
-  const [sortAt, idAt, remainingAt] = [fields, fields + 1, fields + 2]
+  const bySortKey = sort.column !== list.idColumn
+  const fields = columns.length - (bySortKey ? 3 : 2)
+  const [sortAt, idAt, remainingAt] = bySortKey ? [fields, fields + 1, fields + 2] : [fields, fields, fields + 1]
 
   const page = rows.slice(0, perPage)
   const last = page.at(-1)
