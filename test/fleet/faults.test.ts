@@ -249,6 +249,22 @@ describe(`faults (${engine})`, () => {
       assert.equal(full.headers['preference-applied'], 'return=representation')
       assert.equal(full.json().name, 'renamed')
       assert.equal(full.json().description, null)
+      const after = await request('GET', url)
+      assert.deepEqual(full.json(), after.json())
+      assert.equal(full.headers.etag, after.headers.etag)
+    })
+
+    it("answers a PATCH with the fault as a GET shows it, its vehicle's archived_at included", async () => {
+      const vehicle = await makeVehicle(t.app, acme.accountId)
+      const created = await post({ vehicle_id: vehicle.id, code: 'P0420' })
+      const url = created.headers.location as string
+      const archived = await request('PATCH', `/api/v1/vehicles/${vehicle.id}`, { archived: true }, { prefer: 'return=representation' })
+      const patched = await request('PATCH', url, { status: 'resolved' }, { prefer: 'return=representation' })
+      assert.equal(patched.statusCode, 200)
+      assert.equal(patched.json().vehicle_archived_at, archived.json().archived_at)
+      const shown = await request('GET', url)
+      assert.deepEqual(patched.json(), shown.json())
+      assert.equal(patched.headers.etag, shown.headers.etag)
     })
 
     it('does not let PATCH change the code, vehicle or account', async () => {

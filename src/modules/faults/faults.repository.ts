@@ -270,13 +270,20 @@ export function faultOfRecord(body: string): Fault {
   return toFault({ ...row, vehicle_archived_at })
 }
 
-export async function updateFault(trx: Transaction<DB>, accountId: number, id: number, changes: UpdateFault): Promise<void> {
-  await trx
+/**
+ * Applies `changes` to the fault `current` (read, and locked, in the same transaction) and answers it as
+ * it now is: the row the update returns, with the vehicle's archived_at read with `current` (a PATCH
+ * does not change a fault's vehicle), so the fault is not read a second time.
+ */
+export async function updateFault(trx: Transaction<DB>, accountId: number, current: FaultRow, changes: UpdateFault): Promise<FaultRow> {
+  const row = await trx
     .updateTable('faults')
     .set({ ...changes, updated_at: new Date().toISOString() })
     .where('account_id', '=', accountId)
-    .where('id', '=', id)
-    .execute()
+    .where('id', '=', current.id)
+    .returning(FAULT_COLUMNS)
+    .executeTakeFirstOrThrow()
+  return { ...row, vehicle_archived_at: current.vehicle_archived_at }
 }
 
 export async function deleteFault(trx: Transaction<DB>, accountId: number, id: number): Promise<void> {

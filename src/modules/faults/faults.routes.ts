@@ -135,7 +135,7 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
     },
     async (request, reply) => {
       const { last_occurred_at: lastOccurredAt, ...changes } = request.body
-      const row = await db.transaction().execute(async (trx) => {
+      const fault = await db.transaction().execute(async (trx) => {
         const current = await loadForChange(
           request,
           faultsQuery(trx, request.accountId).where('faults.id', '=', request.params.id),
@@ -144,11 +144,8 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
           'faults',
         )
         const normalized = lastOccurredAt === undefined ? {} : { last_occurred_at: new Date(lastOccurredAt).toISOString() }
-        await updateFault(trx, request.accountId, current.id, { ...changes, ...normalized })
-        return findFault(trx, request.accountId, current.id)
+        return toFault(await updateFault(trx, request.accountId, current, { ...changes, ...normalized }))
       })
-      if (!row) throw new NotFound()
-      const fault = toFault(row)
       return sendUpdated(request, reply, fault, faultLinks(fault))
     },
   )
