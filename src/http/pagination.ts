@@ -1,6 +1,15 @@
 // Keyset pagination (CONTRACT §6): one page of any Kysely select, its next cursor, and the Fleetio list envelope.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { type CompiledQuery, type SelectQueryBuilder, type SqlBool, sql } from 'kysely'
+import {
+  AliasNode,
+  ColumnNode,
+  type CompiledQuery,
+  type OperationNode,
+  ReferenceNode,
+  type SelectQueryBuilder,
+  type SqlBool,
+  sql,
+} from 'kysely'
 import { type TSchema, Type } from 'typebox'
 import type { Database } from '../db/database.js'
 import { type Arg, fill, slotArg, type Template, templateOf } from '../db/prepared.js'
@@ -122,16 +131,45 @@ function isStatement<DB, TB extends keyof DB, O, A extends Record<string, unknow
   return 'statements' in source
 }
 
+/** The name a selected column has in the result; undefined for `*` or an expression without an alias. */
+function outputName(selection: OperationNode): string | undefined {
+  if (AliasNode.is(selection)) return (selection.alias as { name?: string }).name
+  const column = ReferenceNode.is(selection) ? selection.column : selection
+  return ColumnNode.is(column) ? column.column.name : undefined
+}
+
+/**
+ * The result's name for the row's id when `query` already selects the id column as it is (faults select
+ * `faults.id`, named `id`) under a name no other column has: the page then reads the id there instead of
+ * selecting it a second time. Undefined when it does not, or when a `*` or an unnamed expression leaves
+ * the result's names unknown.
+ */
+function ownIdName<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>, idColumn: string): string | undefined {
+  const dot = idColumn.lastIndexOf('.')
+  const [table, column] = dot === -1 ? [undefined, idColumn] : [idColumn.slice(0, dot), idColumn.slice(dot + 1)]
+  let isId = false
+  for (const { selection } of query.toOperationNode().selections ?? []) {
+    const name = outputName(selection)
+    if (name === undefined) return undefined
+    if (name !== column) continue
+    if (isId || !ReferenceNode.is(selection) || selection.table?.table.identifier.name !== table) return undefined
+    isId = true
+  }
+  return isId ? column : undefined
+}
+
 /** The page's select: `query` filtered, after the cursor, with the bookkeeping columns last, in order, limited. */
 function pageQuery<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>, list: ListRequest, postgres: boolean, arg: FilterArg) {
   const { sort, idColumn, perPage } = list
   const filtered = applyFilters(query, list.filters, arg)
   const base = (list.after ? filtered.where(after(list, postgres, arg)) : filtered).clearOrderBy().clearLimit()
-  // Sorted by id, the id is the sort key: it is not read twice.
-  const bookkeeping = sort.column === idColumn ? [] : [sortKey(sort, postgres).as(SORT_KEY)]
-  let ordered = base
-    .select([...bookkeeping, sql.ref(idColumn).as(ROW_ID), remainingCount(base, list).as(REMAINING)])
-    .orderBy(sql.ref(sort.column), sort.direction)
+  // The id and the sort key are read where the query has them already: a column less in every row.
+  const bookkeeping = [
+    ...(sort.column === idColumn ? [] : [sortKey(sort, postgres).as(SORT_KEY)]),
+    ...(ownIdName(base, idColumn) === undefined ? [sql.ref(idColumn).as(ROW_ID)] : []),
+    remainingCount(base, list).as(REMAINING),
+  ]
+  let ordered = base.select(bookkeeping).orderBy(sql.ref(sort.column), sort.direction)
   if (sort.column !== idColumn) ordered = ordered.orderBy(sql.ref(idColumn), sort.direction)
   // Limits are literals: SQLite re-prepares a statement whose LIMIT is a parameter at every new binding.
   return ordered.limit(sql.lit(perPage + 1))
@@ -161,7 +199,7 @@ function pageStatement<DB, TB extends keyof DB, O, A extends Record<string, unkn
  * Runs `source` (tenant-scoped by the caller; its order and limit are replaced), filtered, for one page:
  * per_page + 1 rows in (sort, id) order after the cursor, the extra row only telling that a next page exists.
  * The rows are read as values (values.ts); the bookkeeping columns (the sort key unless the sort is by id, the
- * id, the remaining count), selected last, never enter a record.
+ * id unless the query selects it already, the remaining count), selected last, never enter a record.
  */
 export async function paginate<DB, TB extends keyof DB, O, A extends Record<string, unknown> = Record<string, never>>(
   database: Pick<Database, 'engine' | 'readValues'>,
@@ -171,9 +209,13 @@ export async function paginate<DB, TB extends keyof DB, O, A extends Record<stri
   const { sort, perPage } = list
   const postgres = database.engine === 'postgres'
   const { columns, rows } = await database.readValues(pageStatement(source, list, postgres))
-  const bySortKey = sort.column !== list.idColumn
-  const fields = columns.length - (bySortKey ? 3 : 2)
-  const [sortAt, idAt, remainingAt] = bySortKey ? [fields, fields + 1, fields + 2] : [fields, fields, fields + 1]
+  // The bookkeeping columns that pageQuery added, last: the sort key and the id unless the query had them.
+  const remainingAt = columns.length - 1
+  const sortKeyAt = columns.indexOf(SORT_KEY)
+  const rowIdAt = columns.indexOf(ROW_ID)
+  const idAt = rowIdAt === -1 ? columns.indexOf(list.idColumn.slice(list.idColumn.lastIndexOf('.') + 1)) : rowIdAt
+  const sortAt = sortKeyAt === -1 ? idAt : sortKeyAt
+  const fields = sortKeyAt !== -1 ? sortKeyAt : rowIdAt !== -1 ? rowIdAt : remainingAt
 
   const page = rows.slice(0, perPage)
   const last = page.at(-1)
