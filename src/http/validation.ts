@@ -2,19 +2,34 @@
 import type { ErrorObject, Options } from 'ajv'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
+import { fullFormats } from 'ajv-formats/dist/formats.js'
 import type { FastifyError, FastifyRequest } from 'fastify'
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js'
 import { type FieldErrors, NotFound, Problem, problemTypes, ValidationFailed } from './problem.js'
 
 const shared: Options = { strict: false, useDefaults: true, removeAdditional: true }
 
+const rfc3339 = fullFormats['date-time'] as { validate: (value: string) => boolean; compare: (a: string, b: string) => number | undefined }
+
+/**
+ * ajv-formats' formats, with `date-time` also an instant a Date can hold: RFC 3339 allows a leap second
+ * (23:59:60), which neither a Date nor the stored ISO text can represent (it answered 500 when rendered).
+ */
+function withFormats(ajv: Ajv): Ajv {
+  return addFormats.default(ajv).addFormat('date-time', {
+    ...rfc3339,
+    type: 'string',
+    validate: (value: string) => rfc3339.validate(value) && !Number.isNaN(Date.parse(value)),
+  })
+}
+
 /**
  * Bodies: every error at once (the contract reports all invalid fields), no type coercion
  * (a JSON client sends JSON types). Query, params and headers: strings coerced to the declared
  * types, first error only (they are few and cheap to fix one by one).
  */
-const bodyAjv = addFormats.default(new Ajv({ ...shared, allErrors: true, coerceTypes: false, verbose: true }))
-const parameterAjv = addFormats.default(new Ajv({ ...shared, allErrors: false, coerceTypes: 'array' }))
+const bodyAjv = withFormats(new Ajv({ ...shared, allErrors: true, coerceTypes: false, verbose: true }))
+const parameterAjv = withFormats(new Ajv({ ...shared, allErrors: false, coerceTypes: 'array' }))
 
 /** JSON Pointers of every string in `value` holding U+0000, which PostgreSQL text cannot store. */
 function nulPaths(value: unknown, path = ''): string[] {

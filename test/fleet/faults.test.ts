@@ -197,6 +197,21 @@ describe(`faults (${engine})`, () => {
       await invalid({ vehicle_id: 'seven', code: 'P0420', count: 1.5 }, { vehicle_id: ['is not a number'], count: ['must be an integer'] })
     })
 
+    it('answers 422 for a leap second, which RFC 3339 allows but no stored instant can hold, and changes nothing', async () => {
+      const leap = { last_occurred_at: ['is not a valid date-time'] }
+      await invalid({ vehicle_id: vehicleId, code: 'P0420', last_occurred_at: '2026-12-31T23:59:60Z' }, leap)
+      await invalid({ vehicle_id: vehicleId, code: 'P0420', last_occurred_at: '2026-12-31T23:59:60.500Z' }, leap)
+      const created = await post({ vehicle_id: vehicleId, code: 'P0420', last_occurred_at: '2026-12-31t23:59:59.5z' })
+      assert.equal(created.statusCode, 201)
+      assert.equal(created.json().last_occurred_at, '2026-12-31T23:59:59.500Z')
+      const url = created.headers.location as string
+      const patched = await request('PATCH', url, { last_occurred_at: '2026-12-31T23:59:60+00:00', count: 2 })
+      assert.deepEqual(expectProblem(patched, 422, '/problems/validation-error').errors, leap)
+      const shown = await request('GET', url)
+      assert.equal(shown.json().count, 1)
+      assert.equal(shown.headers.etag, created.headers.etag)
+    })
+
     it('requires a vehicle of the account and a code that matches a rule, alongside schema errors', async () => {
       await invalid(
         { vehicle_id: 999999, code: 'NOPE' },
