@@ -4,6 +4,7 @@ import {
   AliasNode,
   ColumnNode,
   type CompiledQuery,
+  IdentifierNode,
   type OperationNode,
   ReferenceNode,
   type SelectQueryBuilder,
@@ -133,29 +134,33 @@ function isStatement<DB, TB extends keyof DB, O, A extends Record<string, unknow
 
 /** The name a selected column has in the result; undefined for `*` or an expression without an alias. */
 function outputName(selection: OperationNode): string | undefined {
-  if (AliasNode.is(selection)) return (selection.alias as { name?: string }).name
+  if (AliasNode.is(selection)) return IdentifierNode.is(selection.alias) ? selection.alias.name : undefined
   const column = ReferenceNode.is(selection) ? selection.column : selection
   return ColumnNode.is(column) ? column.column.name : undefined
 }
 
-/**
- * The result's name for the row's id when `query` already selects the id column as it is (faults select
- * `faults.id`, named `id`) under a name no other column has: the page then reads the id there instead of
- * selecting it a second time. Undefined when it does not, or when a `*` or an unnamed expression leaves
- * the result's names unknown.
- */
-function ownIdName<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>, idColumn: string): string | undefined {
+/** An id column (`faults.id` or `id`) as its table, if it names one, and its column. */
+function splitColumn(idColumn: string): [string | undefined, string] {
   const dot = idColumn.lastIndexOf('.')
-  const [table, column] = dot === -1 ? [undefined, idColumn] : [idColumn.slice(0, dot), idColumn.slice(dot + 1)]
-  let isId = false
+  return dot === -1 ? [undefined, idColumn] : [idColumn.slice(0, dot), idColumn.slice(dot + 1)]
+}
+
+/**
+ * Whether `query` already selects the id column as it is (faults select `faults.id`, named `id`) under a
+ * name no other column has: the page then reads the id there (by that name) instead of selecting it a
+ * second time. False when it does not, or when a `*` or an unnamed expression leaves the names unknown.
+ */
+function selectsOwnId<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>, idColumn: string): boolean {
+  const [table, column] = splitColumn(idColumn)
+  let found = false
   for (const { selection } of query.toOperationNode().selections ?? []) {
     const name = outputName(selection)
-    if (name === undefined) return undefined
+    if (name === undefined) return false
     if (name !== column) continue
-    if (isId || !ReferenceNode.is(selection) || selection.table?.table.identifier.name !== table) return undefined
-    isId = true
+    if (found || !ReferenceNode.is(selection) || selection.table?.table.identifier.name !== table) return false
+    found = true
   }
-  return isId ? column : undefined
+  return found
 }
 
 /** The page's select: `query` filtered, after the cursor, with the bookkeeping columns last, in order, limited. */
@@ -163,10 +168,10 @@ function pageQuery<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB,
   const { sort, idColumn, perPage } = list
   const filtered = applyFilters(query, list.filters, arg)
   const base = (list.after ? filtered.where(after(list, postgres, arg)) : filtered).clearOrderBy().clearLimit()
-  // The id and the sort key are read where the query has them already: a column less in every row.
+  // Sorted by id, the id is the sort key; the id is read where the query has it already. Each saves a column in every row.
   const bookkeeping = [
     ...(sort.column === idColumn ? [] : [sortKey(sort, postgres).as(SORT_KEY)]),
-    ...(ownIdName(base, idColumn) === undefined ? [sql.ref(idColumn).as(ROW_ID)] : []),
+    ...(selectsOwnId(base, idColumn) ? [] : [sql.ref(idColumn).as(ROW_ID)]),
     remainingCount(base, list).as(REMAINING),
   ]
   let ordered = base.select(bookkeeping).orderBy(sql.ref(sort.column), sort.direction)
@@ -213,7 +218,8 @@ export async function paginate<DB, TB extends keyof DB, O, A extends Record<stri
   const remainingAt = columns.length - 1
   const sortKeyAt = columns.indexOf(SORT_KEY)
   const rowIdAt = columns.indexOf(ROW_ID)
-  const idAt = rowIdAt === -1 ? columns.indexOf(list.idColumn.slice(list.idColumn.lastIndexOf('.') + 1)) : rowIdAt
+  const idAt = rowIdAt === -1 ? columns.indexOf(splitColumn(list.idColumn)[1]) : rowIdAt
+  if (idAt === -1) throw new Error(`the page of ${list.idColumn} has no id column: ${columns.join(', ')}`)
   const sortAt = sortKeyAt === -1 ? idAt : sortKeyAt
   const fields = sortKeyAt !== -1 ? sortKeyAt : rowIdAt !== -1 ? rowIdAt : remainingAt
 

@@ -163,6 +163,24 @@ async function listRoutes(app: FastifyInstance, rows: Seed[]): Promise<void> {
   }
 }
 
+/**
+ * Lists whose records are the page as paginate() answers it (no response schema strips a stray column): the
+ * id selected as it is (read from there), and the id as an aliased expression (selected again for the page).
+ */
+const layouts = { own: ['id', 'name'], aliased: ['name', 'id'] } as const
+
+function layoutRoutes(app: FastifyInstance): void {
+  const db = app.database.db.withTables<{ widgets: WidgetsTable }>()
+  for (const layout of Object.keys(layouts) as (keyof typeof layouts)[]) {
+    app.get(`/test/widget-layouts/${layout}`, { schema: { querystring: ListQuerystring } }, async (request) => {
+      const list = parseListQuery(request, widgetList, { secret: SECRET })
+      const widgets = db.selectFrom('widgets')
+      const query = layout === 'own' ? widgets.select(['widgets.id', 'name']) : widgets.select(['name', sql<number>`widgets.id`.as('id')])
+      return paginate(app.database, query, list)
+    })
+  }
+}
+
 interface Envelope {
   start_cursor: string | null
   next_cursor: string | null
@@ -185,7 +203,12 @@ describe(`lists: keyset pagination, sorts and filters (${engine})`, () => {
   let t: TestApp
   const rows = seeds()
   before(async () => {
-    t = await buildTestApp({ extend: (app) => listRoutes(app, rows) })
+    t = await buildTestApp({
+      extend: async (app) => {
+        await listRoutes(app, rows)
+        layoutRoutes(app)
+      },
+    })
   })
   after(() => t.close())
 
@@ -248,6 +271,28 @@ describe(`lists: keyset pagination, sorts and filters (${engine})`, () => {
 
     it('walks with the largest page size', async () => {
       assert.deepEqual(await walk('/test/widgets', 'sort[size]=desc', 100), ordered(rows, 'size', 'desc'))
+    })
+
+    it('gives records exactly the columns the query selects, whether the id is read from them or selected again', async () => {
+      const orders: Array<[string, Key, 'asc' | 'desc']> = [
+        ['', 'id', 'desc'],
+        ['sort[name]=asc', 'name', 'asc'],
+        ['sort[created_at]=desc', 'created', 'desc'],
+      ]
+      for (const [layout, keys] of Object.entries(layouts)) {
+        for (const [query, key, direction] of orders) {
+          const ids: number[] = []
+          let url = `/test/widget-layouts/${layout}?per_page=100${query ? `&${query}` : ''}`
+          for (;;) {
+            const page = (await get(url)).json() as Envelope
+            for (const record of page.records) assert.deepEqual(Object.keys(record), keys, `${layout} ${query}`)
+            ids.push(...page.records.map((record) => Number(record.id)))
+            if (!page.next_cursor) break
+            url = `/test/widget-layouts/${layout}?per_page=100${query ? `&${query}` : ''}&start_cursor=${encodeURIComponent(page.next_cursor)}`
+          }
+          assert.deepEqual(ids, ordered(rows, key, direction), `${layout} ${query}`)
+        }
+      }
     })
   })
 
