@@ -272,18 +272,25 @@ export function faultOfRecord(body: string): Fault {
 
 /**
  * Applies `changes` to the fault `current` (read, and locked, in the same transaction) and answers it as
- * it now is: the row the update returns, with the vehicle's archived_at read with `current` (a PATCH
- * does not change a fault's vehicle), so the fault is not read a second time.
+ * it now is: the row the update returns, with the vehicle's archived_at as read with `current` (a PATCH
+ * does not change a fault's vehicle), so the fault is not read a second time. The vehicle row is not
+ * locked: an archive committed meanwhile shows from the next read on (the ETag is of the body answered).
+ * Undefined if the fault is gone.
  */
-export async function updateFault(trx: Transaction<DB>, accountId: number, current: FaultRow, changes: UpdateFault): Promise<FaultRow> {
+export async function updateFault(
+  trx: Transaction<DB>,
+  accountId: number,
+  current: FaultRow,
+  changes: UpdateFault,
+): Promise<FaultRow | undefined> {
   const row = await trx
     .updateTable('faults')
     .set({ ...changes, updated_at: new Date().toISOString() })
     .where('account_id', '=', accountId)
     .where('id', '=', current.id)
     .returning(FAULT_COLUMNS)
-    .executeTakeFirstOrThrow()
-  return { ...row, vehicle_archived_at: current.vehicle_archived_at }
+    .executeTakeFirst()
+  return row && { ...row, vehicle_archived_at: current.vehicle_archived_at }
 }
 
 export async function deleteFault(trx: Transaction<DB>, accountId: number, id: number): Promise<void> {

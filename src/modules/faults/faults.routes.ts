@@ -144,7 +144,9 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
           'faults',
         )
         const normalized = lastOccurredAt === undefined ? {} : { last_occurred_at: new Date(lastOccurredAt).toISOString() }
-        return toFault(await updateFault(trx, request.accountId, current, { ...changes, ...normalized }))
+        const updated = await updateFault(trx, request.accountId, current, { ...changes, ...normalized })
+        if (!updated) throw new NotFound()
+        return toFault(updated)
       })
       return sendUpdated(request, reply, fault, faultLinks(fault))
     },
