@@ -21,16 +21,16 @@ const DIST_CLI = path.join('bench', '.build', 'dist', 'cli.js')
 /** BENCH_CPU_PROF=<dir>: product servers run with --cpu-prof, one <server id>.cpuprofile each (see profile-summary.ts). */
 export const CPU_PROF_DIR = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null
 
-/** BENCH_PRODUCT_NODE_ARGS: extra node/V8 flags for product servers only (e.g. `--max-semi-space-size=32`), space-separated. */
-const PRODUCT_NODE_ARGS = (process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '')
+/** BENCH_PRODUCT_NODE_ARGS: extra node/V8 flags for the product's processes (e.g. `--max-semi-space-size=32`), whitespace-separated. */
+const PRODUCT_NODE_ARGS = (process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg !== '')
 
 /** Node arguments that run the product CLI (relative to the repo root, the children's cwd). */
 export function productCli(profileName?: string): string[] {
-  const prof = [
+  const nodeArgs = [
     ...PRODUCT_NODE_ARGS,
     ...(CPU_PROF_DIR && profileName ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR, '--cpu-prof-name', `${profileName}.cpuprofile`] : []),
   ]
-  return PRODUCT_RUNTIME === 'tsx' ? [...prof, '--import', 'tsx', 'src/cli.ts'] : [...prof, DIST_CLI]
+  return PRODUCT_RUNTIME === 'tsx' ? [...nodeArgs, '--import', 'tsx', 'src/cli.ts'] : [...nodeArgs, DIST_CLI]
 }
 
 export function productAvailable(): string | undefined {
