@@ -1,5 +1,8 @@
 // /api/v1/faults: list, create (Create Fault), show, update, delete — scoped to the caller's account.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import type { Transaction } from 'kysely'
+import type { DB } from '../../db/schema.js'
 import type { CursorSecret } from '../../http/cursor.js'
 import { ListQuerystring, type ListSpec } from '../../http/list-query.js'
 import { NotFound } from '../../http/problem.js'
@@ -50,6 +53,9 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
   const writer = { db, groupWrite, rules: knownRules() }
   const listRoute = { spec: listSpec, secret: cursorSecret, toResource: toFault, linksOf: faultLinks }
   const listOf = accountList((accountId: number) => faultsQuery(db, accountId))
+  /** The fault a PATCH or DELETE changes, locked (its row only, not its vehicle's), 404 or 412 as loadForChange says. */
+  const loadFaultForChange = (trx: Transaction<DB>, request: FastifyRequest, id: number) =>
+    loadForChange(request, faultsQuery(trx, request.accountId).where('faults.id', '=', id), engine, toFault, 'faults')
 
   app.get(
     '/faults',
@@ -136,13 +142,7 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
     async (request, reply) => {
       const { last_occurred_at: lastOccurredAt, ...changes } = request.body
       const fault = await db.transaction().execute(async (trx) => {
-        const current = await loadForChange(
-          request,
-          faultsQuery(trx, request.accountId).where('faults.id', '=', request.params.id),
-          engine,
-          toFault,
-          'faults',
-        )
+        const current = await loadFaultForChange(trx, request, request.params.id)
         const normalized = lastOccurredAt === undefined ? {} : { last_occurred_at: new Date(lastOccurredAt).toISOString() }
         const updated = await updateFault(trx, request.accountId, current, { ...changes, ...normalized })
         if (!updated) throw new NotFound()
@@ -160,13 +160,7 @@ export const faultsRoutes: FastifyPluginAsyncTypebox<{ cursorSecret: CursorSecre
     },
     async (request, reply) => {
       await db.transaction().execute(async (trx) => {
-        const current = await loadForChange(
-          request,
-          faultsQuery(trx, request.accountId).where('faults.id', '=', request.params.id),
-          engine,
-          toFault,
-          'faults',
-        )
+        const current = await loadFaultForChange(trx, request, request.params.id)
         await deleteFault(trx, request.accountId, current.id)
       })
       return reply.code(204).send()
