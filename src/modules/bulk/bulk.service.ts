@@ -41,18 +41,19 @@ export async function processBatch(database: Database, job: ClaimedJob, owner: s
     const succeeded = results.filter((result) => result.status < 300).length
     const processed = cursor + records.length
     const done = processed >= current.records_count
+    // The records served their purpose; the results stay for the retention period.
+    if (done) await trx.deleteFrom('bulk_job_records').where('job_id', '=', job.id).execute()
     await trx
       .updateTable('bulk_jobs')
       .set({
         processed_count: processed,
         succeeded_count: sql<number>`succeeded_count + ${succeeded}`,
         failed_count: sql<number>`failed_count + ${results.length - succeeded}`,
-        ...(done ? { status: 'completed' as const, completed_at: now } : {}),
+        // Stamped when the last batch's work is done, not when it began: the moment the job finished.
+        ...(done ? { status: 'completed' as const, completed_at: new Date().toISOString() } : {}),
       })
       .where('id', '=', job.id)
       .execute()
-    // The records served their purpose; the results stay for the retention period.
-    if (done) await trx.deleteFrom('bulk_job_records').where('job_id', '=', job.id).execute()
     return done
   })
 }
