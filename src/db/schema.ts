@@ -159,6 +159,7 @@ export interface BulkJobRecordsTable {
   data: string
 }
 
+/** Results as they were stored before batches (one row each): read beside the batches until purged. */
 export interface BulkJobResultsTable {
   job_id: number
   index: number
@@ -168,10 +169,20 @@ export interface BulkJobResultsTable {
   errors: string | null
 }
 
+/** The results of one batch of a job. */
+export interface BulkJobResultBatchesTable {
+  job_id: number
+  /** The index of the batch's first record. */
+  index: number
+  /** The batch's results as a JSON array (the API's BulkResult), by index. */
+  results: string
+}
+
 export interface DB {
   bulk_jobs: BulkJobsTable
   bulk_job_records: BulkJobRecordsTable
   bulk_job_results: BulkJobResultsTable
+  bulk_job_result_batches: BulkJobResultBatchesTable
   idempotency_keys: IdempotencyKeysTable
   vehicles: VehiclesTable
   fault_rules: FaultRulesTable

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { loadConfig } from '../../src/config.js'
 import { createDatabase } from '../../src/db/database.js'
+import { findResults } from '../../src/modules/bulk/bulk.repository.js'
 import { engine } from '../helpers/app.js'
 import { api, cliAccount, processDatabase, type Server, startServer } from '../helpers/process.js'
 
@@ -23,7 +24,7 @@ async function stored(url: string, jobId: number, accountId: number) {
   const database = createDatabase(loadConfig({ DATABASE_URL: url }))
   try {
     const job = await database.db.selectFrom('bulk_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow()
-    const results = await database.db.selectFrom('bulk_job_results').select(['index', 'record_id']).where('job_id', '=', jobId).execute()
+    const results = await findResults(database.db, jobId)
     const faults = await database.db.selectFrom('faults').select(['id', 'external_id']).where('account_id', '=', accountId).execute()
     return { job, results, faults }
   } finally {

@@ -45,8 +45,8 @@ export async function finished(
   }
 }
 
-export async function countRows(app: FastifyInstance, table: 'faults' | 'vehicles' | 'bulk_job_results', accountId?: number) {
+export async function countRows(app: FastifyInstance, table: 'faults' | 'vehicles', accountId?: number) {
   let query = app.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n'))
-  if (accountId !== undefined && table !== 'bulk_job_results') query = query.where('account_id', '=', accountId)
+  if (accountId !== undefined) query = query.where('account_id', '=', accountId)
   return Number((await query.executeTakeFirstOrThrow()).n)
 }

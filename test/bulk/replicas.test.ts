@@ -7,6 +7,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { createDatabase } from '../../src/db/database.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
+import { findResults } from '../../src/modules/bulk/bulk.repository.js'
 import { engine, freshDatabaseUrl } from '../helpers/app.js'
 import { makeAccount, type TestAccount } from '../helpers/factories.js'
 import { makeRule, makeVehicle } from '../helpers/fleet.js'
@@ -61,12 +62,11 @@ describe('bulk jobs on two servers sharing PostgreSQL', { skip: engine !== 'post
     assert.equal(faults.length, JOBS * RECORDS, 'one fault per record')
     assert.equal(new Set(faults.map((fault) => fault.external_id)).size, JOBS * RECORDS)
     const externalIdOf = new Map(faults.map((fault) => [fault.id, fault.external_id]))
-    const results = await db.selectFrom('bulk_job_results').select(['job_id', 'index', 'record_id']).execute()
+    const results = (
+      await Promise.all(jobs.map(async (job, j) => (await findResults(db, job.id)).map((result) => ({ ...result, j }))))
+    ).flat()
     assert.equal(results.length, JOBS * RECORDS)
-    const jobIndex = new Map(jobs.map((job, j) => [job.id, j]))
-    for (const result of results) {
-      assert.equal(externalIdOf.get(result.record_id as number), `j${jobIndex.get(result.job_id)}-${result.index}`)
-    }
+    for (const result of results) assert.equal(externalIdOf.get(result.id as number), `j${result.j}-${result.index}`)
     const rows = await db.selectFrom('bulk_jobs').select(['lease_owner', 'attempts']).where('account_id', '=', acme.accountId).execute()
     assert.ok(
       rows.every((row) => row.attempts === 0),

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js'
 import { createDatabase, type Database } from '../../src/db/database.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
 import { ACCOUNT_CONCURRENCY, claimJob, LEASE_SECONDS, MAX_ATTEMPTS } from '../../src/modules/bulk/bulk.lease.js'
-import { insertJob, purgeFinishedJobs } from '../../src/modules/bulk/bulk.repository.js'
+import { findResults, insertJob, purgeFinishedJobs } from '../../src/modules/bulk/bulk.repository.js'
 import { LeaseLost, processBatch } from '../../src/modules/bulk/bulk.service.js'
 import { createBulkWorker } from '../../src/modules/bulk/bulk.worker.js'
 import { insertFaultRule } from '../../src/modules/fault-rules/fault-rules.repository.js'
@@ -60,8 +60,7 @@ describe(`bulk worker (${engine})`, () => {
   const jobRow = (id: number) => database.db.selectFrom('bulk_jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
   const faultsTagged = async (tag: string) =>
     database.db.selectFrom('faults').select(['id', 'external_id']).where('external_id', 'like', `${tag}-%`).execute()
-  const resultsOf = (jobId: number) =>
-    database.db.selectFrom('bulk_job_results').selectAll().where('job_id', '=', jobId).orderBy('index').execute()
+  const resultsOf = (jobId: number) => findResults(database.db, jobId)
   const expireLease = (jobId: number) =>
     database.db
       .updateTable('bulk_jobs')
@@ -239,6 +238,30 @@ describe(`bulk worker (${engine})`, () => {
     assert.equal((await faultsTagged('dying')).length, 0)
   })
 
+  it('reads results stored a row each (before batches) beside batches, in index order, in the API shape', async () => {
+    const job = await newJob(accountId, [{}, {}, {}, {}, {}])
+    await database.db
+      .insertInto('bulk_job_results')
+      .values([
+        { job_id: job.id, index: 1, status: 422, record_id: null, errors: JSON.stringify({ code: ["can't be blank"] }) },
+        { job_id: job.id, index: 0, status: 201, record_id: 41, errors: null },
+      ])
+      .execute()
+    const batch = [
+      { index: 2, status: 201, id: 42 },
+      { index: 3, status: 422, errors: { vehicle_id: ['must exist'] } },
+    ]
+    await database.db
+      .insertInto('bulk_job_result_batches')
+      .values({ job_id: job.id, index: 2, results: JSON.stringify(batch) })
+      .execute()
+    assert.deepEqual(await findResults(database.db, job.id), [
+      { index: 0, status: 201, id: 41 },
+      { index: 1, status: 422, errors: { code: ["can't be blank"] } },
+      ...batch,
+    ])
+  })
+
   it('purges finished jobs past their retention, with their results, and nothing else', async () => {
     const old = new Date(Date.now() - 8 * 86_400_000).toISOString()
     const [expired, recent, unfinished] = [await newJob(accountId, [{}]), await newJob(accountId, [{}]), await newJob(accountId, [{}])]
@@ -249,10 +272,16 @@ describe(`bulk worker (${engine})`, () => {
       .where('id', '=', recent.id)
       .execute()
     await database.db.updateTable('bulk_jobs').set({ created_at: old }).where('id', '=', unfinished.id).execute()
+    // A result stored a row each (before batches) and a batch of results: both go with their job.
     await database.db
       .insertInto('bulk_job_results')
       .values({ job_id: expired.id, index: 0, status: 422, record_id: null, errors: '{}' })
       .execute()
+    await database.db
+      .insertInto('bulk_job_result_batches')
+      .values({ job_id: expired.id, index: 1, results: JSON.stringify([{ index: 1, status: 422, errors: {} }]) })
+      .execute()
+    assert.equal((await resultsOf(expired.id)).length, 2)
     const cutoff = new Date(Date.now() - 7 * 86_400_000)
     assert.ok((await purgeFinishedJobs(database.db, cutoff, 1)) >= 1)
     const left = await database.db.selectFrom('bulk_jobs').select('id').where('id', 'in', [expired.id, recent.id, unfinished.id]).execute()

@@ -131,20 +131,24 @@ export async function findJob(db: Kysely<DB>, accountId: number, id: number): Pr
   return jobsQuery(db, accountId).where('id', '=', id).executeTakeFirst()
 }
 
-/** The results recorded so far, by index. */
+/** The results recorded so far, by index: the batches', and any stored a row each before batches. */
 export async function findResults(db: Kysely<DB>, jobId: number): Promise<BulkResult[]> {
+  const batches = await db.selectFrom('bulk_job_result_batches').select('results').where('job_id', '=', jobId).orderBy('index').execute()
+  const results = batches.flatMap((batch) => JSON.parse(batch.results) as BulkResult[])
   const rows = await db
     .selectFrom('bulk_job_results')
     .select(['index', 'status', 'record_id', 'errors'])
     .where('job_id', '=', jobId)
     .orderBy('index')
     .execute()
-  return rows.map((row) => ({
+  if (rows.length === 0) return results
+  const stored = rows.map((row) => ({
     index: row.index,
     status: row.status,
     ...(row.record_id === null ? {} : { id: row.record_id }),
     ...(row.errors === null ? {} : { errors: JSON.parse(row.errors) as Record<string, string[]> }),
   }))
+  return [...stored, ...results].sort((a, b) => a.index - b.index)
 }
 
 /** A job of the account with its results, or undefined (another account's job included). */
@@ -153,21 +157,13 @@ export async function loadJob(db: Kysely<DB>, accountId: number, id: number): Pr
   return row && toJob(row, await findResults(db, row.id))
 }
 
-const RESULT_COLUMNS = ['job_id', 'index', 'status', 'record_id', 'errors'] as const
-const insertResultRows = rowsInsert<DB, never>((db, rows) => db.insertInto('bulk_job_results').values(rows as never), RESULT_COLUMNS)
-
-export async function insertResults(trx: Transaction<DB>, jobId: number, results: readonly BulkResult[]): Promise<void> {
+/** The results of the batch whose first record is `first`, in one row. */
+export async function insertResults(trx: Transaction<DB>, jobId: number, first: number, results: readonly BulkResult[]): Promise<void> {
   if (results.length === 0) return
-  await insertResultRows(
-    trx,
-    results.map((result) => ({
-      job_id: jobId,
-      index: result.index,
-      status: result.status,
-      record_id: result.id ?? null,
-      errors: result.errors ? JSON.stringify(result.errors) : null,
-    })),
-  )
+  await trx
+    .insertInto('bulk_job_result_batches')
+    .values({ job_id: jobId, index: first, results: JSON.stringify(results) })
+    .execute()
 }
 
 /** Faults in one statement, as insertFaults writes them, returning only what a result needs: the ids. */

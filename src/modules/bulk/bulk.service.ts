@@ -18,7 +18,7 @@ export class LeaseLost extends Error {
  * the cursor moved past them. The first statement renews the heartbeat on the job row, matching only
  * while `owner` holds the lease: on PostgreSQL it also locks the row until commit, so a worker that took
  * the job over waits and then finds the lease gone; SQLite has one writer. Records applied are never
- * applied again: the cursor moves in the same commit (and results are keyed by job and index).
+ * applied again: the cursor moves in the same commit (and a batch's results are keyed by job and first index).
  * Resolves true when the job is complete.
  */
 export async function processBatch(database: Database, job: ClaimedJob, owner: string): Promise<boolean> {
@@ -37,7 +37,7 @@ export async function processBatch(database: Database, job: ClaimedJob, owner: s
     const records = await nextRecords(trx, job.id, cursor)
     if (records.length === 0) throw new Error(`bulk job ${job.id} has no stored records after index ${cursor}`)
     const results = await applyRecords(trx, database.engine, job, records)
-    await insertResults(trx, job.id, results)
+    await insertResults(trx, job.id, cursor, results)
     const succeeded = results.filter((result) => result.status < 300).length
     const processed = cursor + records.length
     const done = processed >= current.records_count
