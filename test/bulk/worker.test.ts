@@ -7,7 +7,6 @@ import type { FastifyBaseLogger } from 'fastify'
 import { loadConfig } from '../../src/config.js'
 import { createDatabase, type Database } from '../../src/db/database.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
-import { recordHandoff } from '../../src/modules/bulk/bulk.handoff.js'
 import { ACCOUNT_CONCURRENCY, claimJob, LEASE_SECONDS, MAX_ATTEMPTS } from '../../src/modules/bulk/bulk.lease.js'
 import { findResults, insertJob, purgeFinishedJobs } from '../../src/modules/bulk/bulk.repository.js'
 import { LeaseLost, processBatch } from '../../src/modules/bulk/bulk.service.js'
@@ -237,50 +236,6 @@ describe(`bulk worker (${engine})`, () => {
     await expireLease(job.id)
     await runWorkerUntil(job.id, 'failed')
     assert.equal((await faultsTagged('dying')).length, 0)
-  })
-
-  it('takes the records the process kept for a job, and the stored ones once a batch of it failed', async () => {
-    const account = await newAccount()
-    const vehicle = (await insertVehicle(database.db, account, { name: 'Van' })).id
-    await insertFaultRule(database.db, account, { code: 'P0300' })
-    const record = (i: number, source: string) => ({ vehicle_id: vehicle, code: 'P0300', external_id: `handoff-${i}`, source })
-    const job = await newJob(
-      account,
-      Array.from({ length: 200 }, (_, i) => record(i, 'stored')),
-    )
-    // The same records but for their source, to tell which copy each batch read.
-    const handoff = recordHandoff(1000, 100)
-    handoff.put(
-      job.id,
-      Array.from({ length: 200 }, (_, i) => record(i, 'kept')),
-    )
-    const claimed = await claimJob(database, 'handoff-worker')
-    assert.equal(claimed?.id, job.id)
-    assert.equal(await processBatch(database, claimed, 'handoff-worker', handoff), false)
-    await assert.rejects(processBatch(database, claimed, 'not-the-owner', handoff), LeaseLost)
-    assert.equal(handoff.take(job.id, 100), undefined, 'a failed batch forgets the kept records')
-    assert.equal(await processBatch(database, claimed, 'handoff-worker', handoff), true)
-    const faults = await database.db
-      .selectFrom('faults')
-      .select(['external_id', 'source'])
-      .where('account_id', '=', account)
-      .orderBy('id')
-      .execute()
-    assert.deepEqual(
-      faults.map((fault) => `${fault.external_id}:${fault.source}`),
-      Array.from({ length: 200 }, (_, i) => `handoff-${i}:${i < 100 ? 'kept' : 'stored'}`),
-    )
-    const results = await findResults(database.db, job.id)
-    assert.deepEqual(
-      results.map((result) => [result.index, result.status]),
-      Array.from({ length: 200 }, (_, i) => [i, 201]),
-    )
-    const single = await newJob(account, [record(200, 'stored')])
-    handoff.put(single.id, [record(200, 'kept')])
-    const claimedSingle = await claimJob(database, 'handoff-worker')
-    assert.equal(claimedSingle?.id, single.id)
-    assert.equal(await processBatch(database, claimedSingle, 'handoff-worker', handoff), true)
-    assert.equal(handoff.take(single.id, 0), undefined, 'a completed job is forgotten')
   })
 
   it('reads results stored a row each (before batches) beside batches, in index order, in the API shape', async () => {

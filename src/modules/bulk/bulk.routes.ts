@@ -16,7 +16,6 @@ import { emptyResponse, listResponse, resourceResponse, responseHeaders, sendRes
 import { answerList } from '../../http/resource.js'
 import { apiProblems, IdempotencyHeaders, IdParams } from '../../http/schemas.js'
 import { bodyFieldErrors, messages } from '../../http/validation.js'
-import { recordHandoff } from './bulk.handoff.js'
 import { insertJob, isUnfinished, jobLinks, jobsQuery, loadJob, toJob, toJobSummary } from './bulk.repository.js'
 import { BulkJob, BulkJobSummary, CreateBulkJob, supportedOperations } from './bulk.schemas.js'
 import { createBulkWorker } from './bulk.worker.js'
@@ -24,8 +23,6 @@ import { createBulkWorker } from './bulk.worker.js'
 const tags = ['bulk']
 /** Seconds a client should wait before polling an unfinished job again: a batch takes well under one. */
 const POLL_AFTER_SECONDS = 1
-/** Jobs' worth of records (BULK_MAX_RECORDS each) this process keeps in memory for its own worker. */
-const HANDOFF_JOBS = 20
 /** Room per record in a job's body: a fault or vehicle in JSON is a few hundred bytes, a long description more. */
 const BODY_BYTES_PER_RECORD = 4096
 /**
@@ -81,8 +78,7 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{
   retentionDays: number
 }> = async (app, { cursorSecret, maxRecords, batchSize, retentionDays }) => {
   const { db } = app.database
-  const handoff = recordHandoff(HANDOFF_JOBS * maxRecords, batchSize)
-  const worker = createBulkWorker({ database: app.database, log: app.log, retentionDays, handoff })
+  const worker = createBulkWorker({ database: app.database, log: app.log, retentionDays })
   app.addHook('onReady', async () => worker.start())
   app.addHook('onClose', async () => worker.stop())
 
@@ -131,7 +127,6 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{
         await completeIdempotency(trx, request, { location: jobLinks(created).self, resource: created, links: jobLinks(created) })
         return created
       })
-      handoff.put(job.id, records)
       worker.kick()
       const { type, body } = representation(request, reply, job)
       return reply.code(202).type(type).send(body)

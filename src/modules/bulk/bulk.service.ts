@@ -2,7 +2,6 @@
 // together in one transaction, which first proves the lease is still this worker's.
 import { sql } from 'kysely'
 import type { Database } from '../../db/database.js'
-import type { RecordHandoff } from './bulk.handoff.js'
 import type { ClaimedJob } from './bulk.lease.js'
 import { applyRecords } from './bulk.records.js'
 import { insertResults, nextRecords } from './bulk.repository.js'
@@ -20,21 +19,9 @@ export class LeaseLost extends Error {
  * while `owner` holds the lease: on PostgreSQL it also locks the row until commit, so a worker that took
  * the job over waits and then finds the lease gone; SQLite has one writer. Records applied are never
  * applied again: the cursor moves in the same commit (and a batch's results are keyed by job and first index).
- * The records come from `handoff` when this process accepted the job and still keeps them, else from storage.
- * Resolves true when the job is complete; the handoff forgets the job then, and when a batch fails.
+ * Resolves true when the job is complete.
  */
-export async function processBatch(database: Database, job: ClaimedJob, owner: string, handoff?: RecordHandoff): Promise<boolean> {
-  try {
-    const done = await applyNextBatch(database, job, owner, handoff)
-    if (done) handoff?.drop(job.id)
-    return done
-  } catch (error) {
-    handoff?.drop(job.id)
-    throw error
-  }
-}
-
-function applyNextBatch(database: Database, job: ClaimedJob, owner: string, handoff: RecordHandoff | undefined): Promise<boolean> {
+export async function processBatch(database: Database, job: ClaimedJob, owner: string): Promise<boolean> {
   return database.db.transaction().execute(async (trx) => {
     const now = new Date().toISOString()
     const current = await trx
@@ -47,7 +34,7 @@ function applyNextBatch(database: Database, job: ClaimedJob, owner: string, hand
       .executeTakeFirst()
     if (!current) throw new LeaseLost(job.id)
     const cursor = current.processed_count
-    const records = handoff?.take(job.id, cursor) ?? (await nextRecords(trx, job.id, cursor))
+    const records = await nextRecords(trx, job.id, cursor)
     if (records.length === 0) throw new Error(`bulk job ${job.id} has no stored records after index ${cursor}`)
     const results = await applyRecords(trx, database.engine, job, records)
     await insertResults(trx, job.id, cursor, results)

@@ -5,7 +5,6 @@ import { hostname } from 'node:os'
 import { setImmediate as yieldToIo } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database, Engine } from '../../db/database.js'
-import type { RecordHandoff } from './bulk.handoff.js'
 import { type ClaimedJob, claimJob, failJob, MAX_ATTEMPTS, recordFailure, releaseJobs } from './bulk.lease.js'
 import { purgeFinishedJobs } from './bulk.repository.js'
 import { LeaseLost, processBatch } from './bulk.service.js'
@@ -29,8 +28,6 @@ export interface BulkWorkerOptions {
   database: Database
   log: FastifyBaseLogger
   retentionDays: number
-  /** Records of the jobs this process accepted, kept for its batches. */
-  handoff?: RecordHandoff
 }
 
 export interface BulkWorker {
@@ -43,7 +40,7 @@ export interface BulkWorker {
   stop(): Promise<void>
 }
 
-export function createBulkWorker({ database, log, retentionDays, handoff }: BulkWorkerOptions): BulkWorker {
+export function createBulkWorker({ database, log, retentionDays }: BulkWorkerOptions): BulkWorker {
   const concurrency = WORKER_CONCURRENCY[database.engine]
   const id = `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(4).toString('hex')}`
   const running = new Set<Promise<void>>()
@@ -112,7 +109,7 @@ export function createBulkWorker({ database, log, retentionDays, handoff }: Bulk
       if (job.attempts >= MAX_ATTEMPTS) return await giveUp(job)
       while (!stopped) {
         try {
-          if (await processBatch(database, job, id, handoff)) return
+          if (await processBatch(database, job, id)) return
         } catch (error) {
           if (error instanceof LeaseLost) return
           log.error({ err: error, job: job.id }, 'bulk job batch failed')
@@ -130,7 +127,6 @@ export function createBulkWorker({ database, log, retentionDays, handoff }: Bulk
   }
 
   async function giveUp(job: ClaimedJob): Promise<void> {
-    handoff?.drop(job.id)
     log.error({ job: job.id }, `bulk job failed ${MAX_ATTEMPTS} times; giving up`)
     await failJob(database.db, job.id, id)
   }
