@@ -159,16 +159,6 @@ export interface BulkJobRecordsTable {
   data: string
 }
 
-/** Results as they were stored before batches (one row each): read beside the batches until purged. */
-export interface BulkJobResultsTable {
-  job_id: number
-  index: number
-  status: number
-  record_id: number | null
-  /** The field → messages hash as JSON, for a record that was not applied. */
-  errors: string | null
-}
-
 /** The results of one batch of a job. */
 export interface BulkJobResultBatchesTable {
   job_id: number
@@ -181,7 +171,6 @@ export interface BulkJobResultBatchesTable {
 export interface DB {
   bulk_jobs: BulkJobsTable
   bulk_job_records: BulkJobRecordsTable
-  bulk_job_results: BulkJobResultsTable
   bulk_job_result_batches: BulkJobResultBatchesTable
   idempotency_keys: IdempotencyKeysTable
   vehicles: VehiclesTable

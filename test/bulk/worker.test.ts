@@ -238,30 +238,6 @@ describe(`bulk worker (${engine})`, () => {
     assert.equal((await faultsTagged('dying')).length, 0)
   })
 
-  it('reads results stored a row each (before batches) beside batches, in index order, in the API shape', async () => {
-    const job = await newJob(accountId, [{}, {}, {}, {}, {}])
-    await database.db
-      .insertInto('bulk_job_results')
-      .values([
-        { job_id: job.id, index: 1, status: 422, record_id: null, errors: JSON.stringify({ code: ["can't be blank"] }) },
-        { job_id: job.id, index: 0, status: 201, record_id: 41, errors: null },
-      ])
-      .execute()
-    const batch = [
-      { index: 2, status: 201, id: 42 },
-      { index: 3, status: 422, errors: { vehicle_id: ['must exist'] } },
-    ]
-    await database.db
-      .insertInto('bulk_job_result_batches')
-      .values({ job_id: job.id, index: 2, results: JSON.stringify(batch) })
-      .execute()
-    assert.deepEqual(await findResults(database.db, job.id), [
-      { index: 0, status: 201, id: 41 },
-      { index: 1, status: 422, errors: { code: ["can't be blank"] } },
-      ...batch,
-    ])
-  })
-
   it('purges finished jobs past their retention, with their results, and nothing else', async () => {
     const old = new Date(Date.now() - 8 * 86_400_000).toISOString()
     const [expired, recent, unfinished] = [await newJob(accountId, [{}]), await newJob(accountId, [{}]), await newJob(accountId, [{}])]
@@ -272,16 +248,11 @@ describe(`bulk worker (${engine})`, () => {
       .where('id', '=', recent.id)
       .execute()
     await database.db.updateTable('bulk_jobs').set({ created_at: old }).where('id', '=', unfinished.id).execute()
-    // A result stored a row each (before batches) and a batch of results: both go with their job.
-    await database.db
-      .insertInto('bulk_job_results')
-      .values({ job_id: expired.id, index: 0, status: 422, record_id: null, errors: '{}' })
-      .execute()
     await database.db
       .insertInto('bulk_job_result_batches')
-      .values({ job_id: expired.id, index: 1, results: JSON.stringify([{ index: 1, status: 422, errors: {} }]) })
+      .values({ job_id: expired.id, index: 0, results: JSON.stringify([{ index: 0, status: 422, errors: {} }]) })
       .execute()
-    assert.equal((await resultsOf(expired.id)).length, 2)
+    assert.equal((await resultsOf(expired.id)).length, 1)
     const cutoff = new Date(Date.now() - 7 * 86_400_000)
     assert.ok((await purgeFinishedJobs(database.db, cutoff, 1)) >= 1)
     const left = await database.db.selectFrom('bulk_jobs').select('id').where('id', 'in', [expired.id, recent.id, unfinished.id]).execute()

@@ -1,7 +1,6 @@
 // Bulk results are stored a batch to a row, as the records are: the batch's results as one JSON array under
 // the index of its first record. A row per result cost two B-tree inserts and a foreign-key check per record.
-// Results written a row each before this stay in bulk_job_results and are read beside the batches until
-// their jobs are purged.
+// Results written a row each before this are moved over by 20261204000200.
 // Frozen: never import app code here.
 import { type Kysely, PostgresAdapter } from 'kysely'
 

@@ -9,6 +9,7 @@ import * as memberNames from './20261124000100_member_names.js'
 import * as keyBinding from './20261125000100_key_binding.js'
 import * as idempotencyRecords from './20261126000100_idempotency_records.js'
 import * as bulkResultBatches from './20261204000100_bulk_result_batches.js'
+import * as bulkResultsIntoBatches from './20261204000200_bulk_results_into_batches.js'
 
 export const migrations: Record<string, Migration> = {
   '20261122000100_identity': identity,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '20261125000100_key_binding': keyBinding,
   '20261126000100_idempotency_records': idempotencyRecords,
   '20261204000100_bulk_result_batches': bulkResultBatches,
+  '20261204000200_bulk_results_into_batches': bulkResultsIntoBatches,
 }

@@ -131,24 +131,10 @@ export async function findJob(db: Kysely<DB>, accountId: number, id: number): Pr
   return jobsQuery(db, accountId).where('id', '=', id).executeTakeFirst()
 }
 
-/** The results recorded so far, by index: the batches', and any stored a row each before batches. */
+/** The results recorded so far, by index. */
 export async function findResults(db: Kysely<DB>, jobId: number): Promise<BulkResult[]> {
   const batches = await db.selectFrom('bulk_job_result_batches').select('results').where('job_id', '=', jobId).orderBy('index').execute()
-  const results = batches.flatMap((batch) => JSON.parse(batch.results) as BulkResult[])
-  const rows = await db
-    .selectFrom('bulk_job_results')
-    .select(['index', 'status', 'record_id', 'errors'])
-    .where('job_id', '=', jobId)
-    .orderBy('index')
-    .execute()
-  if (rows.length === 0) return results
-  const stored = rows.map((row) => ({
-    index: row.index,
-    status: row.status,
-    ...(row.record_id === null ? {} : { id: row.record_id }),
-    ...(row.errors === null ? {} : { errors: JSON.parse(row.errors) as Record<string, string[]> }),
-  }))
-  return [...stored, ...results].sort((a, b) => a.index - b.index)
+  return batches.flatMap((batch) => JSON.parse(batch.results) as BulkResult[])
 }
 
 /** A job of the account with its results, or undefined (another account's job included). */
