@@ -42,8 +42,10 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 export function decodeCursor(token: string, secret: CursorSecret): CursorPayload | null {
   const [body, signature, extra] = token.split('.')
   if (!body || !signature || extra !== undefined) return null
-  const expected = mac(body, secret)
-  const given = Buffer.from(signature, 'base64url')
+  // Compared as text, not decoded: base64url decoding ignores the spare low bits of the last character, so a
+  // decoded comparison would accept several spellings of one MAC, and an edited cursor would still pass.
+  const expected = Buffer.from(mac(body, secret).toString('base64url'))
+  const given = Buffer.from(signature)
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null
   let raw: unknown
   try {
