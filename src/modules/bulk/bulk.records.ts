@@ -47,13 +47,10 @@ interface ValidRecord<T> {
   value: T
 }
 
-/**
- * The valid records in one multi-row insert, each answered 201 with its row's id. Rows pair with their
- * records by id: ids ascend in VALUES order on both engines.
- */
-async function insertValid<T>(valid: readonly ValidRecord<T>[], insert: (values: T[]) => Promise<{ id: number }[]>): Promise<BulkResult[]> {
+/** The valid records in one multi-row insert, each answered 201 with its row's id (`insert` gives them in order). */
+async function insertValid<T>(valid: readonly ValidRecord<T>[], insert: (values: T[]) => Promise<number[]>): Promise<BulkResult[]> {
   if (valid.length === 0) return []
-  const ids = (await insert(valid.map((item) => item.value))).map((row) => row.id).sort((a, b) => a - b)
+  const ids = await insert(valid.map((item) => item.value))
   if (ids.length !== valid.length) throw new Error(`inserted ${ids.length} rows for ${valid.length} records`)
   return valid.map(({ index }, position) => ({ index, status: 201, id: ids[position] as number }))
 }
@@ -64,7 +61,12 @@ async function insertValid<T>(valid: readonly ValidRecord<T>[], insert: (values:
  * (measured: the per-record lookups were half the worker's time on SQLite, most of it on PostgreSQL).
  * The valid records go in one insert.
  */
-async function createFaults(trx: Transaction<DB>, job: ClaimedJob, records: readonly StoredRecord[]): Promise<BulkResult[]> {
+async function createFaults(
+  trx: Transaction<DB>,
+  engine: Engine,
+  job: ClaimedJob,
+  records: readonly StoredRecord[],
+): Promise<BulkResult[]> {
   const results: BulkResult[] = []
   const pending: { index: number; input: Partial<CreateFault>; errors: FieldErrors }[] = []
   for (const record of records) {
@@ -92,7 +94,7 @@ async function createFaults(trx: Transaction<DB>, job: ClaimedJob, records: read
     if ('errors' in prepared) results.push(invalid(item.index, prepared.errors))
     else valid.push({ index: item.index, value: prepared.values })
   })
-  results.push(...(await insertValid(valid, (values) => insertFaultIds(trx, values))))
+  results.push(...(await insertValid(valid, (values) => insertFaultIds(trx, engine, values))))
   return results
 }
 
@@ -117,7 +119,10 @@ async function createVehicles(trx: Transaction<DB>, job: ClaimedJob, records: re
       valid.push({ index, value: outcome.value })
     }
   }
-  results.push(...(await insertValid(valid, (inputs) => insertVehicles(trx, job.account_id, inputs))))
+  // Rows pair with their records by id: ids ascend in VALUES order on both engines.
+  const ids = async (inputs: CreateVehicle[]) =>
+    (await insertVehicles(trx, job.account_id, inputs)).map((row) => Number(row.id)).sort((a, b) => a - b)
+  results.push(...(await insertValid(valid, ids)))
   return results
 }
 
@@ -176,7 +181,7 @@ export async function applyRecords(
 ): Promise<BulkResult[]> {
   const results =
     job.resource === 'fault'
-      ? await createFaults(trx, job, records)
+      ? await createFaults(trx, engine, job, records)
       : job.operation === 'create'
         ? await createVehicles(trx, job, records)
         : await updateVehicles(trx, engine, job, records)

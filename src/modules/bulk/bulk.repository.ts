@@ -1,5 +1,6 @@
 // Bulk job rows: the job, its stored records and its results, always within one account; the API shapes.
 import type { Kysely, Selectable, Transaction } from 'kysely'
+import type { Engine } from '../../db/database.js'
 import { rowsInsert } from '../../db/prepared.js'
 import type { BulkJobsTable, BulkOperation, BulkResource, DB } from '../../db/schema.js'
 import { toIso } from '../../db/schema.js'
@@ -152,8 +153,10 @@ export async function insertResults(trx: Transaction<DB>, jobId: number, first: 
     .execute()
 }
 
-/** Faults in one statement, as insertFaults writes them, returning only what a result needs: the ids. */
-const insertFaultRows = rowsInsert<DB, { id: number }>(
+/** Faults in one statement, as insertFaults writes them. */
+const insertFaultRows = rowsInsert<DB, never>((db, rows) => db.insertInto('faults').values(rows as never), faultValueColumns)
+/** The same, returning only what a result needs: the ids. */
+const insertFaultRowsReturningIds = rowsInsert<DB, { id: number }>(
   (db, rows) =>
     db
       .insertInto('faults')
@@ -162,8 +165,28 @@ const insertFaultRows = rowsInsert<DB, { id: number }>(
   faultValueColumns,
 )
 
-export async function insertFaultIds(trx: Transaction<DB>, values: readonly NewFault[]) {
-  return insertFaultRows(trx, values as unknown as Record<string, unknown>[])
+/**
+ * Faults in one statement; their ids, ascending, which is VALUES order on both engines. PostgreSQL returns
+ * them. SQLite is not asked to: RETURNING measured 0.8 µs a row there, a sixth of the insert. AUTOINCREMENT
+ * gives each row the next id after the largest the table ever held, so one statement's rows run up to its
+ * last insert id; a count over that range proves it (no earlier row can lie in it, so a gap would leave
+ * fewer rows than were inserted).
+ */
+export async function insertFaultIds(trx: Transaction<DB>, engine: Engine, values: readonly NewFault[]): Promise<number[]> {
+  const rows = values as unknown as Record<string, unknown>[]
+  if (engine === 'postgres') return (await insertFaultRowsReturningIds(trx, rows)).rows.map((row) => Number(row.id)).sort((a, b) => a - b)
+  const { insertId, numAffectedRows } = await insertFaultRows(trx, rows)
+  const last = Number(insertId)
+  const first = last - values.length + 1
+  const [range] = await trx
+    .selectFrom('faults')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('id', '>=', first)
+    .where('id', '<=', last)
+    .execute()
+  if (Number(numAffectedRows) !== values.length || Number(range?.count) !== values.length)
+    throw new Error(`inserted ${numAffectedRows} faults for ${values.length} records, not ids ${first} to ${last}`)
+  return Array.from({ length: values.length }, (_, offset) => first + offset)
 }
 
 /** Vehicles in one statement, as insertVehicle writes one; the caller has made sure the names are free. */
