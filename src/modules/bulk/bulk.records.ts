@@ -14,7 +14,7 @@ import { buildFault, faultReferences } from '../faults/faults.service.js'
 import { updateVehicle, vehiclesQuery } from '../vehicles/vehicles.repository.js'
 import { CreateVehicle } from '../vehicles/vehicles.schemas.js'
 import type { ClaimedJob } from './bulk.lease.js'
-import { type Input, insertFaultIds, insertVehicles, lookupForFaults, type StoredRecord } from './bulk.repository.js'
+import { type Input, insertFaultIds, insertVehicleIds, lookupForFaults, type StoredRecord } from './bulk.repository.js'
 import { type BulkResult, BulkVehicleUpdate } from './bulk.schemas.js'
 
 type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors; final: boolean }
@@ -119,10 +119,7 @@ async function createVehicles(trx: Transaction<DB>, job: ClaimedJob, records: re
       valid.push({ index, value: outcome.value })
     }
   }
-  // Rows pair with their records by id: ids ascend in VALUES order on both engines.
-  const ids = async (inputs: CreateVehicle[]) =>
-    (await insertVehicles(trx, job.account_id, inputs)).map((row) => Number(row.id)).sort((a, b) => a - b)
-  results.push(...(await insertValid(valid, ids)))
+  results.push(...(await insertValid(valid, (inputs) => insertVehicleIds(trx, job.account_id, inputs))))
   return results
 }
 

@@ -189,14 +189,15 @@ export async function insertFaultIds(trx: Transaction<DB>, engine: Engine, value
   return Array.from({ length: values.length }, (_, offset) => first + offset)
 }
 
-/** Vehicles in one statement, as insertVehicle writes one; the caller has made sure the names are free. */
-export async function insertVehicles(trx: Transaction<DB>, accountId: number, inputs: readonly CreateVehicle[]) {
+/** Vehicles in one statement, as insertVehicle writes one; their ids, ascending (VALUES order). The caller has made sure the names are free. */
+export async function insertVehicleIds(trx: Transaction<DB>, accountId: number, inputs: readonly CreateVehicle[]): Promise<number[]> {
   const now = new Date().toISOString()
-  return trx
+  const rows = await trx
     .insertInto('vehicles')
     .values(inputs.map((input) => vehicleRow(accountId, input, now)))
     .returning('id')
     .execute()
+  return rows.map((row) => Number(row.id)).sort((a, b) => a - b)
 }
 
 /**
